@@ -1,0 +1,76 @@
+// Typed errors shared by every part of driftwatch. A caller decides what to do with
+// `retriable` and `code`, never by matching message text. Messages name the fix.
+
+export interface DriftwatchErrorOptions {
+  /** true when the same call may succeed later (outage, overload, rate limit). */
+  retriable?: boolean
+  /** What the user can do about it; printed by the CLI after the message. */
+  fix?: string
+  cause?: unknown
+}
+
+export class DriftwatchError extends Error {
+  readonly code: string
+  readonly retriable: boolean
+  readonly fix: string | undefined
+
+  constructor(code: string, message: string, options: DriftwatchErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = new.target.name
+    this.code = code
+    this.retriable = options.retriable ?? false
+    this.fix = options.fix
+  }
+}
+
+/** Bad driftwatch.yaml, bad environment variable or bad command-line flag. */
+export class ConfigError extends DriftwatchError {
+  constructor(message: string, options: DriftwatchErrorOptions = {}) {
+    super('CONFIG', message, options)
+  }
+}
+
+/** The ClickHouse store refused or failed a call. */
+export class StoreError extends DriftwatchError {}
+
+/** Another driftwatch process owns the embedded store's data folder. */
+export class StoreLockedError extends DriftwatchError {
+  constructor(message: string, options: DriftwatchErrorOptions = {}) {
+    super('STORE_LOCKED', message, options)
+  }
+}
+
+/** A Kafka message that cannot become an interaction row; it goes to the dead-letter topic. */
+export class PoisonMessageError extends DriftwatchError {
+  /** Short machine-readable reason, e.g. `not_json`, `schema_invalid`, `unknown_schema_id`. */
+  readonly reason: string
+  constructor(reason: string, message: string, options: DriftwatchErrorOptions = {}) {
+    super('POISON_MESSAGE', message, options)
+    this.reason = reason
+  }
+}
+
+/** A remote HTTP endpoint (model server, PagerDuty, webhook) answered with an error. */
+export class HttpError extends DriftwatchError {
+  readonly status: number
+  readonly retryAfterMs: number | undefined
+  constructor(status: number, message: string, options: DriftwatchErrorOptions & { retryAfterMs?: number } = {}) {
+    super('HTTP', message, { retriable: status === 429 || status >= 500, ...options })
+    this.status = status
+    this.retryAfterMs = options.retryAfterMs
+  }
+}
+
+/** Programming errors are never retried (kafkajs habit). */
+export function isProgrammingError(error: unknown): boolean {
+  return error instanceof TypeError || error instanceof RangeError || error instanceof SyntaxError
+}
+
+export function isRetriable(error: unknown): boolean {
+  if (error instanceof DriftwatchError) return error.retriable
+  return !isProgrammingError(error)
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}

@@ -1,0 +1,78 @@
+// The `driftwatch` command: dispatches to one module per sub-command and turns typed
+// errors into one clear message and a non-zero exit code. No stack traces for users.
+
+import { kafkaCommand } from '../infra/kafka-cli.ts'
+import { ConfigError, DriftwatchError, errorMessage } from '../lib/errors.ts'
+import { ingestCommand } from './commands/ingest.ts'
+import { migrateCommand } from './commands/migrate.ts'
+import { produceCommand } from './commands/produce.ts'
+import { sqlCommand } from './commands/sql.ts'
+import { startCommand } from './commands/start.ts'
+import { demoCommand } from './commands/demo.ts'
+import { type CliIO, type Command, processIO } from './io.ts'
+
+const COMMANDS: Record<string, { run: Command; help: string }> = {
+  demo: { run: demoCommand, help: 'local broker + embedded store + synthetic traffic + the monitor (npm start)' },
+  start: { run: startCommand, help: 'run the monitor: ingest, jobs and the local HTTP endpoint, in one process' },
+  ingest: { run: ingestCommand, help: 'consume interactions from Kafka into ClickHouse' },
+  produce: { run: produceCommand, help: 'produce synthetic interactions (demos, benchmarks)' },
+  sql: { run: sqlCommand, help: 'ad hoc read-only SQL on the store' },
+  migrate: { run: migrateCommand, help: 'apply the numbered migrations in sql/migrations' },
+  kafka: { run: kafkaCommand, help: 'local Apache Kafka broker for demo, tests and CI: up | down | status' },
+}
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length))
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.help}`)
+  return `usage: driftwatch <command> [flags]\n\ncommands:\n${lines.join('\n')}\n\nevery command takes --config FILE (default ./driftwatch.yaml, env DRIFTWATCH_CONFIG) and --help\n`
+}
+
+export async function main(argv: string[], io?: CliIO): Promise<number> {
+  const controller = new AbortController()
+  const ownIO = io ?? processIO(controller.signal)
+  const detach = io ? () => {} : handleSignals(controller)
+  try {
+    const [name, ...rest] = argv
+    if (!name || name === '--help' || name === '-h' || name === 'help') {
+      ownIO.stdout(usage())
+      return name ? 0 : 2
+    }
+    const command = COMMANDS[name]
+    if (!command) {
+      ownIO.stderr(`driftwatch: unknown command ${JSON.stringify(name)}\n\n${usage()}`)
+      return 2
+    }
+    return await command.run(rest, ownIO)
+  } catch (error) {
+    ownIO.stderr(describeError(error))
+    return error instanceof ConfigError ? 2 : 1
+  } finally {
+    detach()
+  }
+}
+
+export function describeError(error: unknown): string {
+  if (error instanceof DriftwatchError) {
+    return `driftwatch: ${error.message}\n${error.fix ? `  fix: ${error.fix}\n` : ''}`
+  }
+  if (process.env.DRIFTWATCH_DEBUG && error instanceof Error) return `driftwatch: ${error.stack}\n`
+  return `driftwatch: ${errorMessage(error)}\n  (set DRIFTWATCH_DEBUG=1 for a stack trace)\n`
+}
+
+/** First SIGINT/SIGTERM: stop cleanly (flush, commit). Second one: exit now. */
+function handleSignals(controller: AbortController): () => void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      process.stderr.write(`driftwatch: second ${signal}, exiting without cleanup\n`)
+      process.exit(130)
+    }
+    process.stderr.write(`driftwatch: ${signal} received, finishing the batch in flight and stopping\n`)
+    controller.abort()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  return () => {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+}

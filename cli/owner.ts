@@ -1,0 +1,52 @@
+// A long-running command (ingest, start) owns the store: it opens it, applies migrations,
+// serves the local HTTP endpoint and records itself in the instance file so that other
+// commands find it. close() undoes all of that, in reverse order.
+
+import type { Route } from '../server/http.ts'
+import { type LocalServer, startLocalServer } from '../server/http.ts'
+import { sqlRoute } from '../server/sql-route.ts'
+import { removeInstanceFile, writeInstanceFile } from '../store/instance.ts'
+import { migrate } from '../store/migrate.ts'
+import type { Store } from '../store/store.ts'
+import { type AppContext, openStore } from './context.ts'
+
+export interface OwnedStore {
+  store: Store
+  server: LocalServer
+  close(): Promise<void>
+}
+
+export async function ownStore(ctx: AppContext, command: string, routes: Record<string, Route> = {}): Promise<OwnedStore> {
+  const store = await openStore(ctx)
+  let server: LocalServer | undefined
+  try {
+    await migrate(store, ctx.log)
+    server = await startLocalServer({
+      host: ctx.config.server.host,
+      port: ctx.config.server.port,
+      log: ctx.log,
+      routes: {
+        'GET /health': async () => ({ status: 200, body: { status: 'ok', pid: process.pid, command, store: store.kind } }),
+        'POST /sql': sqlRoute(store),
+        ...routes,
+      },
+    })
+  } catch (error) {
+    await store.close()
+    throw error
+  }
+  if (store.kind === 'embedded') {
+    writeInstanceFile(store.location, { pid: process.pid, command, url: server.url, started_at: new Date().toISOString() })
+  }
+  ctx.log.info('store ready', { store: store.kind, location: store.location, http: server.url })
+  const owned = server
+  return {
+    store,
+    server: owned,
+    async close() {
+      await owned.close()
+      if (store.kind === 'embedded') removeInstanceFile(store.location)
+      await store.close()
+    },
+  }
+}

@@ -1,0 +1,183 @@
+// The ingest consumer: a kafkajs consumer group that hands each partition's batch, in
+// chunks of at most `batch_size`, to ingestBatch and commits a chunk's offsets only after
+// its rows are in ClickHouse. While ClickHouse is down it keeps the batch, heartbeats,
+// backs off and tries again: nothing is committed that is not stored.
+
+import { EventEmitter } from 'node:events'
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs'
+import type { IngestConfig } from '../config/schema.ts'
+import { errorMessage, isRetriable } from '../lib/errors.ts'
+import type { Logger } from '../lib/log.ts'
+import { abortableSleep, backoffDelay } from '../lib/retry.ts'
+import type { Store } from '../store/store.ts'
+import { type DeadLetterSink, type IngestBatchResult, ingestBatch, type MessageDecoder, storedOffsets } from './ingest-batch.ts'
+
+export interface IngestConsumerOptions {
+  kafka: Kafka
+  store: Store
+  decoder: MessageDecoder
+  topics: string[]
+  groupId: string
+  deadLetterTopic: string
+  config: IngestConfig
+  log: Logger
+  /** Read topics from the beginning when the group has no committed offset (default true). */
+  fromBeginning?: boolean
+}
+
+/** Emitted after each committed chunk. */
+export interface ChunkEvent extends IngestBatchResult {
+  topic: string
+  partition: number
+  lastOffset: string
+  highWatermark: string
+  durationMs: number
+}
+
+export interface IngestTotals {
+  stored: number
+  poisoned: number
+  skipped: number
+  chunks: number
+  retries: number
+}
+
+export class IngestConsumer extends EventEmitter<{
+  chunk: [ChunkEvent]
+  storeUnavailable: [{ error: string; attempt: number; delayMs: number }]
+  storeRecovered: [{ downMs: number }]
+}> {
+  readonly totals: IngestTotals = { stored: 0, poisoned: 0, skipped: 0, chunks: 0, retries: 0 }
+  private readonly consumer: Consumer
+  private readonly producer: Producer
+  private readonly deadLetters: DeadLetterSink
+  /** Next offset we expect per partition; a gap means a seek or rebalance: re-check stored offsets. */
+  private readonly expected = new Map<string, string>()
+  private readonly stopping = new AbortController()
+  private running = false
+
+  constructor(private readonly options: IngestConsumerOptions) {
+    super()
+    const { kafka, config, groupId } = options
+    this.consumer = kafka.consumer({
+      groupId,
+      // The broker answers a fetch when it has this much data or the flush interval passed:
+      // that is the batch-by-size-and-time knob, with no second buffer to lose on a crash.
+      minBytes: 1024 * 1024,
+      maxWaitTimeInMs: config.flush_interval_ms,
+      maxBytesPerPartition: 16 * 1024 * 1024,
+      maxBytes: 64 * 1024 * 1024,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3000,
+      rebalanceTimeout: 60_000,
+    })
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
+    this.deadLetters = {
+      send: async (messages) => {
+        await this.producer.send({ topic: options.deadLetterTopic, messages, acks: -1 })
+      },
+    }
+  }
+
+  async start(): Promise<void> {
+    const { options } = this
+    await this.producer.connect()
+    await this.consumer.connect()
+    await this.consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true })
+    this.running = true
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: options.config.partitions_concurrently,
+      eachBatch: (payload) => this.handleBatch(payload),
+    })
+    options.log.info('ingest consumer started', { topics: options.topics, group: options.groupId })
+  }
+
+  /** Finishes the chunk in flight (stored and committed), then leaves the group. */
+  async stop(): Promise<void> {
+    if (!this.running) return
+    this.running = false
+    this.stopping.abort()
+    await this.consumer.disconnect()
+    await this.producer.disconnect()
+    this.options.log.info('ingest consumer stopped', { ...this.totals })
+  }
+
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload
+    const ref = { topic: batch.topic, partition: batch.partition }
+    const key = `${ref.topic}:${ref.partition}`
+    const size = this.options.config.batch_size
+    for (let start = 0; start < batch.messages.length; start += size) {
+      if (!isRunning() || isStale()) return
+      const chunk = batch.messages.slice(start, start + size)
+      const begun = Date.now()
+      const result = await this.withStoreRetry(payload, async () => {
+        const first = chunk[0]!.offset
+        // After a restart, rebalance or seek, rows past the committed offset may already be
+        // stored by the run that crashed: look them up once, then trust our own progress.
+        const skip = this.expected.get(key) === first ? new Set<number>() : await storedOffsets(this.options.store, ref, first)
+        return ingestBatch(ref, chunk, skip, { store: this.options.store, decoder: this.options.decoder, deadLetters: this.deadLetters })
+      })
+      if (result === undefined) return
+      const last = chunk[chunk.length - 1]!.offset
+      await this.commit(ref, last)
+      resolveOffset(last)
+      this.expected.set(key, nextOffset(last))
+      this.count(result)
+      this.emit('chunk', { ...result, ...ref, lastOffset: last, highWatermark: batch.highWatermark, durationMs: Date.now() - begun })
+      await heartbeat()
+    }
+  }
+
+  private async commit(ref: { topic: string; partition: number }, lastOffset: string): Promise<void> {
+    await this.consumer.commitOffsets([{ ...ref, offset: nextOffset(lastOffset) }])
+  }
+
+  /**
+   * Runs `fn` until it succeeds. Retriable failures (ClickHouse or the registry down) are
+   * retried forever with capped backoff while heartbeating; returns undefined if the
+   * consumer stops or loses the partition meanwhile (nothing committed, nothing lost).
+   */
+  private async withStoreRetry<T>(payload: EachBatchPayload, fn: () => Promise<T>): Promise<T | undefined> {
+    const { config, log } = this.options
+    let downSince: number | undefined
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await fn()
+        if (downSince !== undefined) {
+          const downMs = Date.now() - downSince
+          log.info('store reachable again, ingestion resumed', { downMs, attempts: attempt })
+          this.emit('storeRecovered', { downMs })
+        }
+        return result
+      } catch (error) {
+        if (!isRetriable(error)) throw error
+        downSince ??= Date.now()
+        this.totals.retries++
+        const delayMs = backoffDelay(attempt, { initialMs: config.retry_initial_ms, maxMs: config.retry_max_ms })
+        const fields = { error: errorMessage(error), attempt: attempt + 1, delayMs }
+        if (attempt === 0) log.warn('store unavailable, ingestion paused; retrying', fields)
+        else log.debug('store still unavailable', fields)
+        this.emit('storeUnavailable', fields)
+        await abortableSleep(delayMs, this.stopping.signal)
+        if (this.stopping.signal.aborted || !payload.isRunning() || payload.isStale()) return undefined
+        await payload.heartbeat().catch(() => {})
+      }
+    }
+  }
+
+  private count(result: IngestBatchResult): void {
+    this.totals.stored += result.stored
+    this.totals.poisoned += result.poisoned
+    this.totals.skipped += result.skipped
+    this.totals.chunks++
+  }
+}
+
+function nextOffset(offset: string): string {
+  return (BigInt(offset) + 1n).toString()
+}
+
+export type { KafkaMessage }

@@ -1,0 +1,51 @@
+// Sends synthetic interactions to a Kafka topic, in batches, optionally at a steady rate.
+// Used by `driftwatch produce`, the demo and the benchmarks. Messages are keyed by
+// request_id, so they spread over the partitions.
+
+import type { Message, Producer } from 'kafkajs'
+import type { Interaction } from '../contract/interaction.ts'
+import { abortableSleep } from '../lib/retry.ts'
+import { type SyntheticOptions, syntheticInteraction } from './synthetic.ts'
+
+export type EncodeFn = (interaction: Interaction) => Promise<Pick<Message, 'value' | 'headers'>> | Pick<Message, 'value' | 'headers'>
+
+export interface ProduceOptions {
+  producer: Producer
+  topic: string
+  count: number
+  /** Events per second; undefined = as fast as the broker takes them. */
+  rate?: number
+  /** Index of the first synthetic interaction (its id and content follow from seed and index). */
+  from?: number
+  synthetic: SyntheticOptions
+  encode: EncodeFn
+  batchSize?: number
+  signal?: AbortSignal
+  onProgress?: (sent: number) => void
+}
+
+export async function produceSynthetic(options: ProduceOptions): Promise<number> {
+  const { producer, topic, count, rate, signal } = options
+  const from = options.from ?? 0
+  // At a fixed rate, send ~10 batches a second so the stream looks continuous.
+  const batchSize = rate ? Math.max(1, Math.min(options.batchSize ?? 1000, Math.ceil(rate / 10))) : (options.batchSize ?? 1000)
+  const started = Date.now()
+  let sent = 0
+  while (sent < count && !signal?.aborted) {
+    const n = Math.min(batchSize, count - sent)
+    const messages: Message[] = []
+    for (let i = 0; i < n; i++) {
+      const interaction = syntheticInteraction(from + sent + i, options.synthetic)
+      messages.push({ key: interaction.request_id, ...(await options.encode(interaction)) })
+    }
+    await producer.send({ topic, messages, acks: -1 })
+    sent += n
+    options.onProgress?.(sent)
+    if (rate) {
+      const dueMs = started + (sent / rate) * 1000
+      const wait = dueMs - Date.now()
+      if (wait > 0) await abortableSleep(wait, signal)
+    }
+  }
+  return sent
+}

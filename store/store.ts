@@ -1,0 +1,202 @@
+// The ClickHouse store: one factory for both backends. Embedded ClickHouse (chDB in a data
+// folder) is the default; clickhouse.url selects a server. Everything else in driftwatch
+// talks to the `Store` interface, never to a backend directly.
+
+import { randomUUID } from 'node:crypto'
+import { mkdirSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { type ClickHouseClient, type ClickHouseSettings, createClient } from '@clickhouse/client'
+import type { ClickHouseConfig } from '../config/schema.ts'
+import { errorMessage } from '../lib/errors.ts'
+import { toStoreError } from './errors.ts'
+import { readInstanceFile, storeLockedError } from './instance.ts'
+
+export type StoreKind = 'embedded' | 'server'
+export type QueryParams = Record<string, unknown>
+
+export interface InsertOptions {
+  /** Same token, same rows: ClickHouse stores the block once (insert_deduplication_token). */
+  dedupToken?: string
+}
+
+export interface Store {
+  readonly kind: StoreKind
+  readonly database: string
+  /** Where the data lives: the data folder or the server URL without credentials. */
+  readonly location: string
+  query<T = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<T[]>
+  /** Read-only by ClickHouse's own `readonly` setting: for ad hoc SQL typed by people. */
+  queryReadOnly(sql: string, params?: QueryParams, format?: ReadOnlyFormat): Promise<string>
+  command(sql: string, params?: QueryParams): Promise<void>
+  insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void>
+  ping(): Promise<boolean>
+  close(): Promise<void>
+}
+
+export type ReadOnlyFormat = 'JSONEachRow' | 'JSONCompactEachRowWithNames' | 'CSVWithNames' | 'TabSeparatedWithNames'
+
+export interface CreateStoreOptions {
+  cwd?: string
+}
+
+// 64-bit integers as JSON numbers, in one place: counts and offsets stay below 2^53.
+const COMMON_SETTINGS: ClickHouseSettings = {
+  output_format_json_quote_64bit_integers: 0,
+  date_time_output_format: 'iso',
+}
+
+export async function createStore(config: ClickHouseConfig, options: CreateStoreOptions = {}): Promise<Store> {
+  return config.url ? createServerStore(config) : createEmbeddedStore(config, options.cwd ?? process.cwd())
+}
+
+export function embeddedDataDir(config: ClickHouseConfig, cwd = process.cwd()): string {
+  return resolve(cwd, config.data_dir)
+}
+
+async function createEmbeddedStore(config: ClickHouseConfig, cwd: string): Promise<Store> {
+  const dataDir = embeddedDataDir(config, cwd)
+  mkdirSync(dataDir, { recursive: true })
+  // chdb keeps SET and USE per session and for the session's life. So writes and the
+  // read-only ad hoc session are separate sessions: `readonly` set on one never reaches
+  // the other, and every insert names its own dedup token so none leaks to the next.
+  const { createChdbConnection } = await import('chdb/connection')
+  const open = () => {
+    try {
+      return createClient({ connection: createChdbConnection({ path: dataDir }), clickhouse_settings: COMMON_SETTINGS } as never) as ClickHouseClient
+    } catch (error) {
+      if (/Cannot lock file|already running/i.test(errorMessage(error))) {
+        throw storeLockedError(dataDir, readInstanceFile(dataDir), error)
+      }
+      throw toStoreError(error, `cannot open the embedded store in ${dataDir}`)
+    }
+  }
+  const writer = open()
+  await run(() => writer.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` }))
+  await run(() => writer.command({ query: `USE ${config.database}` }))
+  let reader: ClickHouseClient | undefined
+  const readOnly = async () => {
+    if (!reader) {
+      reader = open()
+      await run(() => reader!.command({ query: `USE ${config.database}` }))
+      await run(() => reader!.command({ query: 'SET readonly = 1' }))
+    }
+    return reader
+  }
+  return buildStore({
+    kind: 'embedded',
+    database: config.database,
+    location: dataDir,
+    client: writer,
+    readOnlyClient: readOnly,
+    readOnlySettings: {},
+    insertSettings: (token) => ({ insert_deduplication_token: token ?? randomUUID() }),
+    close: async () => {
+      await reader?.close()
+      await writer.close()
+    },
+  })
+}
+
+async function createServerStore(config: ClickHouseConfig): Promise<Store> {
+  const url = new URL(config.url!)
+  const base = {
+    url: config.url!,
+    username: config.username,
+    password: config.password,
+    request_timeout: config.request_timeout_ms,
+    clickhouse_settings: COMMON_SETTINGS,
+  }
+  const bootstrap = createClient(base)
+  try {
+    await run(() => bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` }))
+  } finally {
+    await bootstrap.close()
+  }
+  const client = createClient({ ...base, database: config.database })
+  url.username = ''
+  url.password = ''
+  return buildStore({
+    kind: 'server',
+    database: config.database,
+    location: url.toString(),
+    client,
+    readOnlyClient: async () => client,
+    // readonly=2 refuses writes and DDL but lets the client send its own settings.
+    readOnlySettings: { readonly: '2' },
+    insertSettings: (token) => (token ? { insert_deduplication_token: token } : {}),
+    close: () => client.close(),
+  })
+}
+
+interface StoreParts {
+  kind: StoreKind
+  database: string
+  location: string
+  client: ClickHouseClient
+  readOnlyClient: () => Promise<ClickHouseClient>
+  readOnlySettings: ClickHouseSettings
+  insertSettings: (token: string | undefined) => ClickHouseSettings
+  close: () => Promise<void>
+}
+
+function buildStore(parts: StoreParts): Store {
+  const { client } = parts
+  let closed = false
+  return {
+    kind: parts.kind,
+    database: parts.database,
+    location: parts.location,
+    async query<T>(sql: string, params?: QueryParams) {
+      return run(async () => {
+        const result = await client.query({ query: sql, query_params: params, format: 'JSONEachRow' })
+        return (await result.json()) as T[]
+      })
+    },
+    async queryReadOnly(sql, params, format = 'JSONEachRow') {
+      const reader = await parts.readOnlyClient()
+      return run(async () => {
+        const result = await reader.query({
+          query: sql,
+          query_params: params,
+          format,
+          clickhouse_settings: parts.readOnlySettings,
+        })
+        return result.text()
+      })
+    },
+    async command(sql, params) {
+      await run(() => client.command({ query: sql, query_params: params }))
+    },
+    async insert(table, rows, options = {}) {
+      if (rows.length === 0) return
+      await run(() =>
+        client.insert({
+          table,
+          values: rows as object[],
+          format: 'JSONEachRow',
+          clickhouse_settings: parts.insertSettings(options.dedupToken),
+        }),
+      )
+    },
+    async ping() {
+      try {
+        return (await client.ping()).success
+      } catch {
+        return false
+      }
+    },
+    async close() {
+      if (closed) return
+      closed = true
+      await parts.close()
+    },
+  }
+}
+
+async function run<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (error) {
+    throw toStoreError(error)
+  }
+}

@@ -61,9 +61,20 @@ export class HttpError extends DriftwatchError {
   }
 }
 
-/** Programming errors are never retried (kafkajs habit). */
+/**
+ * Programming errors are never retried (kafkajs habit). Node's fetch reports a refused or
+ * reset connection as `TypeError('fetch failed')` with the socket error as its cause: that
+ * one is an outage, not a bug.
+ */
 export function isProgrammingError(error: unknown): boolean {
+  if (error instanceof TypeError && isNetworkCause(error.cause)) return false
   return error instanceof TypeError || error instanceof RangeError || error instanceof SyntaxError
+}
+
+function isNetworkCause(cause: unknown): boolean {
+  if (cause === null || typeof cause !== 'object') return false
+  const code = (cause as { code?: unknown }).code
+  return typeof code === 'string' && (code.startsWith('E') || code.startsWith('UND_ERR'))
 }
 
 export function isRetriable(error: unknown): boolean {

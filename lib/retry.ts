@@ -10,6 +10,8 @@ export interface RetryOptions {
   maxMs: number
   /** 0..1: share of the delay that is random. */
   jitter?: number
+  /** A server's Retry-After is honoured up to this (default 5 minutes). */
+  maxRetryAfterMs?: number
   signal?: AbortSignal
   onRetry?: (info: { attempt: number; delayMs: number; error: unknown }) => void
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
@@ -30,7 +32,9 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
     } catch (error) {
       if (!isRetriable(error) || attempt >= options.retries || options.signal?.aborted) throw error
       let delayMs = backoffDelay(attempt, options, options.random)
-      if (error instanceof HttpError && error.retryAfterMs !== undefined) delayMs = Math.max(delayMs, error.retryAfterMs)
+      if (error instanceof HttpError && error.retryAfterMs !== undefined) {
+        delayMs = Math.max(delayMs, Math.min(error.retryAfterMs, options.maxRetryAfterMs ?? 300_000))
+      }
       options.onRetry?.({ attempt: attempt + 1, delayMs, error })
       await sleep(delayMs, options.signal)
     }

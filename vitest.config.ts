@@ -6,6 +6,9 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     pool: 'forks',
+    // CI also writes a JSON report; .ci/run prints its totals as the closing line.
+    reporters: process.env.CI ? ['default', 'json'] : ['default'],
+    outputFile: process.env.CI ? { json: '.ci/test-results.json' } : undefined,
     projects: [
       {
         extends: true,

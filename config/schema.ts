@@ -1,6 +1,7 @@
 // The one zod schema of driftwatch.yaml. Every key, its default and its meaning live here;
 // docs/config.md is the reader's copy. Keys are snake_case like the rest of the YAML.
 
+import { validate as isValidCron } from 'node-cron'
 import { z } from 'zod'
 
 const port = z.number().int().min(0).max(65535)
@@ -70,6 +71,8 @@ export const IngestConfigSchema = z
     max_message_bytes: positiveInt.default(1_048_576),
     /** Partitions processed in parallel by one consumer process. */
     partitions_concurrently: positiveInt.max(64).default(3),
+    /** A consumer that stops heartbeating (crash, kill -9) leaves the group after this long. */
+    session_timeout_ms: z.number().int().min(6000).max(300_000).default(30_000),
     /** Backoff while ClickHouse is unavailable: first delay and cap. Retries never give up. */
     retry_initial_ms: positiveInt.default(200),
     retry_max_ms: positiveInt.default(10_000),
@@ -85,6 +88,171 @@ export const ServerConfigSchema = z
   })
   .strict()
 
+// ---- scoring jobs (docs/scoring-jobs.md is the reader's copy of this part) ----
+
+const unitInterval = z.number().min(0).max(1)
+const cron = z.string().refine((value) => isValidCron(value), {
+  message: 'not a valid cron expression: use 5 fields (minute hour day month weekday) or 6 with seconds, e.g. "*/5 * * * *"',
+})
+
+/** A scope filter: every key given must match (model_version x variant_id x segment x modality). */
+const ScopeWhereSchema = z
+  .object({
+    model_version: z.string().min(1).optional(),
+    variant_id: z.string().min(1).optional(),
+    segment: z.string().min(1).optional(),
+    modality: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((where) => Object.keys(where).length > 0, { message: 'name at least one of model_version, variant_id, segment, modality' })
+
+const SamplingOverrideSchema = z
+  .object({
+    where: ScopeWhereSchema,
+    /** Replaces `rate` for matching scopes. */
+    rate: unitInterval.optional(),
+    /** Replaces `min_per_scope` for matching scopes. */
+    min_per_scope: z.number().int().min(0).optional(),
+  })
+  .strict()
+  .refine((o) => o.rate !== undefined || o.min_per_scope !== undefined, { message: 'set rate and/or min_per_scope' })
+
+/** The sampling knobs without defaults: what a scorer may override, key by key. */
+const samplingShape = {
+  /** Share of interactions scored, chosen by a hash of request_id (same rows on every rerun and replica). */
+  rate: unitInterval,
+  /** At least this many rows per scope per window (the lowest-hash ones), so rare scopes get samples. */
+  min_per_scope: z.number().int().min(0),
+  /** Length of the window the minimum applies to, by interaction timestamp. */
+  window_minutes: z.number().int().positive().max(1440),
+  /** Score every interaction whose status is not ok. */
+  always_errors: z.boolean(),
+  /** Score every interaction the app flagged itself (safety_flag = true). */
+  always_flagged: z.boolean(),
+  /** First matching entry wins. */
+  overrides: z.array(SamplingOverrideSchema),
+}
+
+export const SamplingConfigSchema = z
+  .object({
+    rate: samplingShape.rate.default(0.05),
+    min_per_scope: samplingShape.min_per_scope.default(20),
+    window_minutes: samplingShape.window_minutes.default(60),
+    always_errors: samplingShape.always_errors.default(true),
+    always_flagged: samplingShape.always_flagged.default(true),
+    overrides: samplingShape.overrides.default([]),
+  })
+  .strict()
+
+const SamplingPatchSchema = z.object(samplingShape).partial().strict()
+
+/** What every model-backed scorer (Llama Guard, judge) shares: endpoint, limits, budget. */
+const modelScorerShape = {
+  /** Model scorers are off until an endpoint is configured. */
+  enabled: z.boolean().default(false),
+  /** OpenAI-compatible API root, e.g. http://localhost:8000/v1 (vLLM). */
+  base_url: z.string().url().optional(),
+  model: z.string().min(1).optional(),
+  /** NAME of the environment variable holding the API key; the key itself never goes in the YAML. */
+  api_key_env: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable, e.g. JUDGE_API_KEY')
+    .optional(),
+  api_key: z
+    .never({ error: 'do not write the API key here: put it in an environment variable and set api_key_env to its name' })
+    .optional(),
+  /** Per HTTP attempt. */
+  timeout_ms: positiveInt.default(30_000),
+  /** Attempts after the first one within a run (429 / 5xx / timeout), honouring Retry-After. */
+  max_retries: z.number().int().min(0).max(10).default(3),
+  max_concurrency: positiveInt.max(256).default(4),
+  requests_per_second: z.number().positive().default(5),
+  /** Daily budgets (UTC day), summed over restarts. Unset: no limit. */
+  tokens_per_day: positiveInt.optional(),
+  usd_per_day: z.number().positive().optional(),
+  price_per_1k_prompt_tokens: z.number().min(0).default(0),
+  price_per_1k_completion_tokens: z.number().min(0).default(0),
+  /** Share of a daily budget after which only the per-scope minimum is scored. */
+  degrade_at: z.number().gt(0).max(1).default(0.8),
+  /** Runs that may try one row before its failure is final. */
+  max_attempts: positiveInt.max(100).default(5),
+  /** Scores written per insert. */
+  batch_size: positiveInt.max(10_000).default(50),
+  /** Replaces keys of the global `sampling` section for this scorer. */
+  sampling: SamplingPatchSchema.optional(),
+}
+
+function requireEndpointWhenEnabled(value: { enabled: boolean; base_url?: string; model?: string }, ctx: z.RefinementCtx) {
+  if (!value.enabled) return
+  for (const key of ['base_url', 'model'] as const) {
+    if (!value[key]) ctx.addIssue({ code: 'custom', path: [key], message: `required when enabled is true` })
+  }
+}
+
+export const LlamaGuardConfigSchema = z
+  .object({
+    ...modelScorerShape,
+    /** chat-template: the server applies the Llama Guard chat template; raw: driftwatch sends the task prompt. */
+    prompt_mode: z.enum(['chat-template', 'raw']).default('chat-template'),
+  })
+  .strict()
+  .superRefine(requireEndpointWhenEnabled)
+
+export const JudgeConfigSchema = z
+  .object({
+    ...modelScorerShape,
+    /** Prompt template file (relative to the working directory); unset: the shipped prompts/judge-v1.md. */
+    prompt: z.string().min(1).optional(),
+    response_format: z.enum(['json_object', 'json_schema', 'none']).default('json_object'),
+  })
+  .strict()
+  .superRefine(requireEndpointWhenEnabled)
+
+export const RefusalConfigSchema = z
+  .object({
+    /** The built-in detector, on every answered interaction. */
+    enabled: z.boolean().default(true),
+    /** Interactions read and scored per step. */
+    batch_size: positiveInt.max(100_000).default(5000),
+  })
+  .strict()
+
+export const ScorersConfigSchema = z
+  .object({
+    refusal: RefusalConfigSchema.default(RefusalConfigSchema.parse({})),
+    llama_guard: LlamaGuardConfigSchema.default(LlamaGuardConfigSchema.parse({})),
+    judge: JudgeConfigSchema.default(JudgeConfigSchema.parse({})),
+  })
+  .strict()
+
+export const JobsConfigSchema = z
+  .object({
+    /** Run the scheduler inside `driftwatch start`. */
+    enabled: z.boolean().default(true),
+    /** Cron expression per job name, replacing the job's default schedule. */
+    schedule: z.record(z.string(), cron).default({}),
+    /** Time zone of the cron expressions. */
+    timezone: z.string().min(1).default('UTC'),
+    /** Only rows ingested at least this long ago are read, so inserts in flight are never skipped. */
+    settle_seconds: z.number().min(0).max(3600).default(10),
+    /** A job's first run (or a new scorer version's) looks this far back by interaction time; 'all' for everything. */
+    backfill_hours: z.union([z.literal('all'), z.number().positive()]).default(24),
+    /** How often a running job reports progress (stderr line, job_runs row). */
+    progress_interval_ms: positiveInt.default(5000),
+    /** Run every job once when the scheduler starts, instead of waiting for the first tick. */
+    run_on_start: z.boolean().default(false),
+  })
+  .strict()
+
+export const ReviewConfigSchema = z
+  .object({
+    /** Share of scored samples queued for human review, chosen by a hash of request_id. */
+    fraction: unitInterval.default(0.1),
+    /** Scorers whose samples are queued. */
+    scorers: z.array(z.enum(['llama_guard', 'judge'])).default(['llama_guard', 'judge']),
+  })
+  .strict()
+
 export const ConfigSchema = z
   .object({
     kafka: KafkaConfigSchema.default(KafkaConfigSchema.parse({})),
@@ -92,6 +260,10 @@ export const ConfigSchema = z
     clickhouse: ClickHouseConfigSchema.default(ClickHouseConfigSchema.parse({})),
     ingest: IngestConfigSchema.default(IngestConfigSchema.parse({})),
     server: ServerConfigSchema.default(ServerConfigSchema.parse({})),
+    jobs: JobsConfigSchema.default(JobsConfigSchema.parse({})),
+    sampling: SamplingConfigSchema.default(SamplingConfigSchema.parse({})),
+    scorers: ScorersConfigSchema.default(ScorersConfigSchema.parse({})),
+    review: ReviewConfigSchema.default(ReviewConfigSchema.parse({})),
   })
   .strict()
 
@@ -99,3 +271,9 @@ export type Config = z.output<typeof ConfigSchema>
 export type KafkaConfig = Config['kafka']
 export type ClickHouseConfig = Config['clickhouse']
 export type IngestConfig = Config['ingest']
+export type JobsConfig = Config['jobs']
+export type SamplingConfig = Config['sampling']
+export type ScorersConfig = Config['scorers']
+export type LlamaGuardConfig = Config['scorers']['llama_guard']
+export type JudgeConfig = Config['scorers']['judge']
+export type ReviewConfig = Config['review']

@@ -67,8 +67,8 @@ export class IngestConsumer extends EventEmitter<{
       maxWaitTimeInMs: config.flush_interval_ms,
       maxBytesPerPartition: 16 * 1024 * 1024,
       maxBytes: 64 * 1024 * 1024,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3000,
+      sessionTimeout: config.session_timeout_ms,
+      heartbeatInterval: Math.min(3000, Math.floor(config.session_timeout_ms / 3)),
       rebalanceTimeout: 60_000,
     })
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })

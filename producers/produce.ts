@@ -20,6 +20,11 @@ export interface ProduceOptions {
   synthetic: SyntheticOptions
   encode: EncodeFn
   batchSize?: number
+  /**
+   * A send stops growing at this many bytes: the broker refuses record batches over its
+   * message.max.bytes (1 MiB by default), and one partition may get a whole send.
+   */
+  maxBatchBytes?: number
   signal?: AbortSignal
   onProgress?: (sent: number) => void
 }
@@ -31,15 +36,19 @@ export async function produceSynthetic(options: ProduceOptions): Promise<number>
   const batchSize = rate ? Math.max(1, Math.min(options.batchSize ?? 1000, Math.ceil(rate / 10))) : (options.batchSize ?? 1000)
   const started = Date.now()
   let sent = 0
+  const maxBatchBytes = options.maxBatchBytes ?? 512 * 1024
   while (sent < count && !signal?.aborted) {
-    const n = Math.min(batchSize, count - sent)
+    const limit = Math.min(batchSize, count - sent)
     const messages: Message[] = []
-    for (let i = 0; i < n; i++) {
-      const interaction = syntheticInteraction(from + sent + i, options.synthetic)
-      messages.push({ key: interaction.request_id, ...(await options.encode(interaction)) })
+    let bytes = 0
+    while (messages.length < limit && bytes < maxBatchBytes) {
+      const interaction = syntheticInteraction(from + sent + messages.length, options.synthetic)
+      const message: Message = { key: interaction.request_id, ...(await options.encode(interaction)) }
+      bytes += (message.value as Buffer | null)?.length ?? 0
+      messages.push(message)
     }
     await producer.send({ topic, messages, acks: -1 })
-    sent += n
+    sent += messages.length
     options.onProgress?.(sent)
     if (rate) {
       const dueMs = started + (sent / rate) * 1000

@@ -60,18 +60,28 @@ async function createEmbeddedStore(config: ClickHouseConfig, cwd: string): Promi
   // read-only ad hoc session are separate sessions: `readonly` set on one never reaches
   // the other, and every insert names its own dedup token so none leaks to the next.
   const { createChdbConnection } = await import('chdb/connection')
-  const open = () => {
+  // A live owner recorded in the folder: say who it is before chDB prints its own error.
+  const owner = readInstanceFile(dataDir)
+  if (owner && owner.pid !== process.pid) throw storeLockedError(dataDir, owner, undefined)
+  // chDB opens the folder lazily, on the first query; a folder locked by a process that
+  // left no record fails there with a generic error (the lock detail goes to stderr).
+  const lockAware = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
-      return createClient({ connection: createChdbConnection({ path: dataDir }), clickhouse_settings: COMMON_SETTINGS } as never) as ClickHouseClient
+      return await fn()
     } catch (error) {
-      if (/Cannot lock file|already running/i.test(errorMessage(error))) {
+      if (/Cannot lock file|already running|Failed to create connection/i.test(errorMessage(error))) {
         throw storeLockedError(dataDir, readInstanceFile(dataDir), error)
       }
       throw toStoreError(error, `cannot open the embedded store in ${dataDir}`)
     }
   }
-  const writer = open()
-  await run(() => writer.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` }))
+  const open = () =>
+    createClient({
+      connection: createChdbConnection({ path: dataDir }),
+      clickhouse_settings: COMMON_SETTINGS,
+    } as never) as ClickHouseClient
+  const writer = await lockAware(async () => open())
+  await lockAware(() => writer.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` }))
   await run(() => writer.command({ query: `USE ${config.database}` }))
   let reader: ClickHouseClient | undefined
   const readOnly = async () => {

@@ -6,9 +6,9 @@ import { choiceFlag, parseCommandArgs } from '../args.ts'
 import { appContext, openStore } from '../context.ts'
 import { renderTable } from '../table.ts'
 import type { Command } from '../io.ts'
-import { ConfigError, DriftwatchError } from '../../lib/errors.ts'
+import { ConfigError, DriftwatchError, StoreLockedError } from '../../lib/errors.ts'
 import { readInstanceFile } from '../../store/instance.ts'
-import { embeddedDataDir, type ReadOnlyFormat } from '../../store/store.ts'
+import { embeddedDataDir, type ReadOnlyFormat, type Store } from '../../store/store.ts'
 
 const USAGE = 'driftwatch sql "<query>" [--format table|json|csv] [--param name=value ...] [--config FILE]'
 const FORMATS = { table: 'JSONCompactEachRowWithNames', json: 'JSONEachRow', csv: 'CSVWithNames' } as const satisfies Record<string, ReadOnlyFormat>
@@ -42,16 +42,36 @@ export async function runReadOnly(
   params: Record<string, string>,
   format: ReadOnlyFormat,
 ): Promise<string> {
+  const dataDir = embeddedDataDir(ctx.config.clickhouse, ctx.io.cwd)
   if (!ctx.config.clickhouse.url) {
-    const owner = readInstanceFile(embeddedDataDir(ctx.config.clickhouse, ctx.io.cwd))
+    const owner = readInstanceFile(dataDir)
     if (owner?.url) return viaInstance(owner.url, query, params, format)
   }
-  const store = await openStore(ctx)
+  let store: Store
+  try {
+    store = await openStore(ctx)
+  } catch (error) {
+    // An owner that is still starting has locked the folder but not yet recorded its URL.
+    if (!(error instanceof StoreLockedError)) throw error
+    const url = await waitForInstanceUrl(dataDir, 10_000)
+    if (!url) throw error
+    return viaInstance(url, query, params, format)
+  }
   try {
     return await store.queryReadOnly(query, params, format)
   } finally {
     await store.close()
   }
+}
+
+async function waitForInstanceUrl(dataDir: string, timeoutMs: number): Promise<string | undefined> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const url = readInstanceFile(dataDir)?.url
+    if (url) return url
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  return undefined
 }
 
 async function viaInstance(url: string, query: string, params: Record<string, string>, format: ReadOnlyFormat): Promise<string> {

@@ -1,0 +1,110 @@
+// Every kind of poison message lands in the dead-letter topic (original bytes, reason and
+// source in headers) and in ingest_errors; the good messages around them all land.
+import type { KafkaMessage, Message } from 'kafkajs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DLQ_HEADERS } from '../../consumers/dead-letter.ts'
+import { createDecoder, createRegistryClient } from '../../contract/decode.ts'
+import { createKafka } from '../../lib/kafka-client.ts'
+import { interactionJsonBytes, syntheticInteraction } from '../../producers/synthetic.ts'
+import type { Store } from '../../store/store.ts'
+import { countRows, produceRaw, runIngestUntilCaughtUp, testConfig, testLog } from '../helpers/ingest.ts'
+import { createTopic, getBrokers, uniqueTopic } from '../helpers/kafka.ts'
+import { createTestStore } from '../helpers/store.ts'
+
+let store: Store
+afterAll(async () => {
+  await store?.close()
+})
+
+const good = (i: number): Message => ({ key: `g${i}`, value: interactionJsonBytes(syntheticInteraction(i, { seed: 31 })) })
+const { request_id: _drop, ...withoutId } = syntheticInteraction(0, { seed: 32 })
+const huge = { ...syntheticInteraction(1, { seed: 32 }), user_input: 'x'.repeat(10_000) }
+
+const POISON: Record<string, Buffer> = {
+  empty: Buffer.alloc(0),
+  too_large: Buffer.from(JSON.stringify(huge)),
+  not_json: Buffer.from('{"request_id": "abc", broken'),
+  schema_invalid: Buffer.from(JSON.stringify(withoutId)),
+  bad_magic_byte: Buffer.from([0xff, 0x13, 0x37, 0x00, 0x42]),
+  unknown_schema_id: Buffer.concat([Buffer.from([0x00, 0x00, 0x00, 0x03, 0xe7]), Buffer.from('avro-bytes')]),
+}
+
+describe('ingest: poison messages', () => {
+  let brokers: string
+  let topic: string
+  beforeAll(async () => {
+    brokers = getBrokers()
+    topic = uniqueTopic('poison')
+    await createTopic(brokers, topic, 1)
+    await createTopic(brokers, `${topic}.dlq`, 1)
+    // good, poison, good, poison, ... so each poison message sits between good ones.
+    const messages: Message[] = []
+    let g = 0
+    for (const [reason, value] of Object.entries(POISON)) {
+      messages.push(good(g++), good(g++), { key: reason, value, headers: { 'x-origin': 'test' } })
+    }
+    messages.push(good(g++), good(g++))
+    await produceRaw(brokers, topic, messages)
+    store = await createTestStore()
+  })
+
+  it('dead-letters each kind with its reason and stores every good message', async () => {
+    const config = testConfig(brokers, { ingest: { max_message_bytes: 8192 } })
+    const consumer = await runIngestUntilCaughtUp({
+      brokers,
+      store,
+      topics: [topic],
+      groupId: `${topic}.g`,
+      config,
+      decoder: createDecoder({ registry: createRegistryClient({ mock: true }), maxMessageBytes: 8192 }),
+      deadLetterTopic: `${topic}.dlq`,
+    })
+    const goodCount = Object.keys(POISON).length * 2 + 2
+    expect(await countRows(store)).toEqual({ rows: goodCount, unique: goodCount })
+    expect(consumer.totals).toMatchObject({ stored: goodCount, poisoned: Object.keys(POISON).length })
+
+    const errors = await store.query<{ reason: string; raw_base64: string; kafka_offset: number; detail: string }>(
+      'SELECT reason, raw_base64, kafka_offset, detail FROM ingest_errors ORDER BY kafka_offset',
+    )
+    expect(errors.map((e) => e.reason)).toEqual(Object.keys(POISON))
+    for (const e of errors) {
+      expect(Buffer.from(e.raw_base64, 'base64').equals(POISON[e.reason]!)).toBe(true)
+      expect(e.detail.length).toBeGreaterThan(0)
+    }
+    expect(errors.find((e) => e.reason === 'schema_invalid')!.detail).toMatch(/request_id/)
+
+    const dlq = await readTopic(brokers, `${topic}.dlq`, Object.keys(POISON).length)
+    expect(dlq.map((m) => m.headers![DLQ_HEADERS.reason]!.toString())).toEqual(Object.keys(POISON))
+    for (const [i, m] of dlq.entries()) {
+      const reason = m.headers![DLQ_HEADERS.reason]!.toString()
+      expect((m.value ?? Buffer.alloc(0)).equals(POISON[reason]!)).toBe(true)
+      expect(m.key?.toString()).toBe(reason)
+      expect(m.headers![DLQ_HEADERS.topic]!.toString()).toBe(topic)
+      expect(m.headers![DLQ_HEADERS.partition]!.toString()).toBe('0')
+      expect(Number(m.headers![DLQ_HEADERS.offset]!.toString())).toBe(errors[i]!.kafka_offset)
+      expect(m.headers!['x-origin']!.toString()).toBe('test')
+    }
+  })
+})
+
+async function readTopic(brokers: string, topic: string, n: number): Promise<KafkaMessage[]> {
+  const kafka = createKafka({ config: testConfig(brokers).kafka, brokers: brokers.split(','), log: testLog })
+  const consumer = kafka.consumer({ groupId: `${topic}.reader` })
+  await consumer.connect()
+  await consumer.subscribe({ topics: [topic], fromBeginning: true })
+  const out: KafkaMessage[] = []
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`only ${out.length} of ${n} messages on ${topic}`)), 30_000)
+    consumer.run({
+      eachMessage: async ({ message }) => {
+        out.push(message)
+        if (out.length >= n) {
+          clearTimeout(timer)
+          resolve()
+        }
+      },
+    })
+  })
+  await consumer.disconnect()
+  return out
+}

@@ -1,0 +1,437 @@
+// A real local HTTP server (node:http, port 0) speaking the OpenAI chat-completions protocol,
+// so scoring code is tested over real sockets, status codes and headers instead of a mocked
+// fetch. Behaviour is programmable per request (verdicts, judge JSON, failure modes) and
+// every request is recorded (bodies, count, max concurrency seen) for assertions.
+
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+export interface FakeChatMessage {
+  role: string
+  content: string | Array<{ type: string; text?: string }>
+}
+
+/** The validated request body, as the behaviour sees it. */
+export interface FakeChatRequest {
+  model: string
+  messages: FakeChatMessage[]
+  temperature?: number
+  max_tokens?: number
+  response_format?: { type: string; [key: string]: unknown }
+  [key: string]: unknown
+}
+
+export interface RecordedRequest {
+  /** 0-based arrival order across all requests to the server. */
+  index: number
+  method: string
+  path: string
+  headers: IncomingHttpHeaders
+  /** Parsed JSON body, or the raw text when it was not JSON. */
+  body: unknown
+  /** performance.now() at arrival; for ordering / spacing assertions. */
+  receivedAt: number
+  /** Status code sent, or undefined when the client went away first / the socket was dropped. */
+  status?: number
+}
+
+export type FakeReply =
+  | {
+      kind: 'content'
+      content: string
+      finishReason?: string
+      promptTokens?: number
+      completionTokens?: number
+      /** Leave `usage` out of the answer (some servers do). */
+      omitUsage?: boolean
+    }
+  | {
+      kind: 'error'
+      status: number
+      message?: string
+      type?: string
+      code?: string | null
+      retryAfter?: string
+    }
+  | { kind: 'raw'; status?: number; body: string; contentType?: string }
+  | { kind: 'delay'; ms: number; then: FakeReply }
+  /** Destroy the socket without answering (connection reset). */
+  | { kind: 'drop' }
+
+export interface BehaviourContext {
+  /** 0-based index of this chat-completions request (valid requests only). */
+  call: number
+  headers: IncomingHttpHeaders
+}
+
+export type FakeBehaviour = (
+  request: FakeChatRequest,
+  context: BehaviourContext,
+) => FakeReply | Promise<FakeReply>
+
+/** Reply builders, to keep tests short. */
+export const reply = {
+  content: (
+    content: string,
+    extra: Omit<Extract<FakeReply, { kind: 'content' }>, 'kind' | 'content'> = {},
+  ): FakeReply => ({
+    kind: 'content',
+    content,
+    ...extra,
+  }),
+  error: (
+    status: number,
+    extra: Omit<Extract<FakeReply, { kind: 'error' }>, 'kind' | 'status'> = {},
+  ): FakeReply => ({
+    kind: 'error',
+    status,
+    ...extra,
+  }),
+  rateLimited: (retryAfter?: string): FakeReply => ({
+    kind: 'error',
+    status: 429,
+    type: 'rate_limit_error',
+    code: 'rate_limit_exceeded',
+    message: 'Rate limit reached, please retry later.',
+    ...(retryAfter === undefined ? {} : { retryAfter }),
+  }),
+  serverError: (status = 500): FakeReply => ({
+    kind: 'error',
+    status,
+    type: status === 503 ? 'service_unavailable' : 'server_error',
+    message:
+      status === 503 ? 'The server is overloaded.' : 'The server had an error processing your request.',
+  }),
+  /** 200 with a body that is not JSON. */
+  malformedBody: (): FakeReply => ({
+    kind: 'raw',
+    status: 200,
+    body: '{"id": "chatcmpl-1", "choices": [',
+    contentType: 'application/json',
+  }),
+  delay: (ms: number, then: FakeReply): FakeReply => ({ kind: 'delay', ms, then }),
+  drop: (): FakeReply => ({ kind: 'drop' }),
+}
+
+/** The n-th request gets the n-th entry; the last entry repeats. */
+export function sequence(...steps: Array<FakeReply | FakeBehaviour>): FakeBehaviour {
+  if (steps.length === 0) throw new Error('sequence needs at least one step')
+  let n = 0
+  return (request, context) => {
+    const step = steps[Math.min(n++, steps.length - 1)]!
+    return typeof step === 'function' ? step(request, context) : step
+  }
+}
+
+/** All message text of a request, joined (content parts flattened). */
+export function requestText(request: FakeChatRequest): string {
+  return request.messages.map((m) => messageText(m)).join('\n')
+}
+
+function messageText(message: FakeChatMessage): string {
+  if (typeof message.content === 'string') return message.content
+  return message.content.map((part) => part.text ?? '').join('')
+}
+
+/**
+ * Default behaviour: decide from the model name and markers in the conversation.
+ * Llama Guard (model name contains "guard"):
+ *   `[[guard:unsafe:S1,S10]]` → "unsafe\nS1,S10";  `[[guard:say:TEXT]]` → TEXT (`\n` unescaped);
+ *   otherwise "safe".
+ * Judge (any other model):
+ *   `[[judge:scores:H,C,S,HALL]]` → those scores (HALL = true|false);
+ *   `[[judge:fenced]]` → valid JSON inside a ```json fence;
+ *   `[[judge:malformed]]` → prose, never JSON;
+ *   `[[judge:malformed-once]]` → prose unless the request already carries the judge's previous
+ *     (assistant) answer, i.e. on the corrective retry the answer is valid;
+ *   otherwise {helpfulness:4, clarity:4, safety:5, hallucination:false}.
+ */
+export const defaultBehaviour: FakeBehaviour = (request) => {
+  const text = requestText(request)
+  if (/guard/i.test(request.model)) {
+    const say = /\[\[guard:say:([\s\S]*?)\]\]/.exec(text)
+    if (say) return reply.content(say[1]!.replace(/\\n/g, '\n'))
+    const unsafe = /\[\[guard:unsafe:([A-Za-z0-9, ]+)\]\]/.exec(text)
+    if (unsafe) return reply.content(`unsafe\n${unsafe[1]!.replace(/\s+/g, '')}`)
+    return reply.content('safe')
+  }
+  const isRetry = request.messages.some((m) => m.role === 'assistant')
+  if (text.includes('[[judge:malformed]]') || (text.includes('[[judge:malformed-once]]') && !isRetry)) {
+    return reply.content('Sure! Overall I would rate this answer as helpful (4/5) and clear.')
+  }
+  const scores = /\[\[judge:scores:(\d),(\d),(\d),(true|false)\]\]/.exec(text)
+  const answer = {
+    helpfulness: scores ? Number(scores[1]) : 4,
+    clarity: scores ? Number(scores[2]) : 4,
+    safety: scores ? Number(scores[3]) : 5,
+    hallucination: scores ? scores[4] === 'true' : false,
+    reason: 'The answer addresses the question directly and is easy to follow.',
+  }
+  const json = JSON.stringify(answer)
+  return reply.content(text.includes('[[judge:fenced]]') ? '```json\n' + json + '\n```' : json)
+}
+
+export interface FakeOpenAIOptions {
+  /** A handler per request, or one constant reply for every request. */
+  behaviour?: FakeBehaviour | FakeReply
+  /** Fixed latency added before every answer (errors included), e.g. 200 for a benchmark. */
+  latencyMs?: number
+  /** When set, requests must carry `Authorization: Bearer <apiKey>`. */
+  apiKey?: string
+}
+
+export interface FakeOpenAI {
+  /** API root to use as baseUrl, e.g. http://127.0.0.1:41234/v1 */
+  url: string
+  requests: RecordedRequest[]
+  /** Chat-completions requests only (valid ones, the ones the behaviour saw). */
+  chatRequests(): FakeChatRequest[]
+  stats(): { count: number; inFlight: number; maxConcurrency: number }
+  /** A handler per request, or one constant reply for every request. */
+  setBehaviour(behaviour: FakeBehaviour | FakeReply): void
+  setLatency(ms: number): void
+  /** Forget recorded requests and concurrency stats (behaviour and latency stay). */
+  reset(): void
+  close(): Promise<void>
+}
+
+export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
+  let behaviour = asBehaviour(options.behaviour ?? defaultBehaviour)
+  let latencyMs = options.latencyMs ?? 0
+  const requests: RecordedRequest[] = []
+  const chat: FakeChatRequest[] = []
+  let inFlight = 0
+  let maxConcurrency = 0
+  let call = 0
+
+  const server = createServer((req, res) => {
+    inFlight++
+    if (inFlight > maxConcurrency) maxConcurrency = inFlight
+    let counted = true
+    const done = () => {
+      if (counted) inFlight--
+      counted = false
+    }
+    res.on('close', done)
+    handle(req, res).catch((error) => {
+      if (!res.headersSent && !res.destroyed) sendError(res, 500, String(error), 'server_error', null)
+    })
+  })
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const record: RecordedRequest = {
+      index: requests.length,
+      method: req.method ?? '',
+      path: (req.url ?? '').split('?')[0]!,
+      headers: req.headers,
+      body: undefined,
+      receivedAt: performance.now(),
+    }
+    requests.push(record)
+    const raw = await readBody(req)
+    try {
+      record.body = JSON.parse(raw)
+    } catch {
+      record.body = raw
+    }
+    const send = (status: number, write: () => void) => {
+      if (res.destroyed) return
+      record.status = status
+      write()
+    }
+
+    if (record.path !== '/v1/chat/completions') {
+      return send(404, () =>
+        sendError(
+          res,
+          404,
+          `Unknown request URL: ${record.method} ${record.path}.`,
+          'invalid_request_error',
+          'unknown_url',
+        ),
+      )
+    }
+    if (record.method !== 'POST') {
+      return send(405, () =>
+        sendError(res, 405, `Method ${record.method} not allowed.`, 'invalid_request_error', null),
+      )
+    }
+    if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
+      return send(401, () =>
+        sendError(res, 401, 'Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key'),
+      )
+    }
+    const problem = validateChatRequest(record.body)
+    if (problem) return send(400, () => sendError(res, 400, problem, 'invalid_request_error', null))
+
+    const request = record.body as FakeChatRequest
+    chat.push(request)
+    let answer = await behaviour(request, { call: call++, headers: req.headers })
+    await sleepUnlessClosed(latencyMs, res)
+    while (answer.kind === 'delay') {
+      await sleepUnlessClosed(answer.ms, res)
+      answer = answer.then
+    }
+    if (res.destroyed) return
+    switch (answer.kind) {
+      case 'drop':
+        req.socket.destroy()
+        return
+      case 'raw':
+        return send(answer.status ?? 200, () => {
+          res.writeHead(answer.status ?? 200, { 'content-type': answer.contentType ?? 'application/json' })
+          res.end(answer.body)
+        })
+      case 'error':
+        return send(answer.status, () =>
+          sendError(
+            res,
+            answer.status,
+            answer.message ?? 'error',
+            answer.type ?? 'server_error',
+            answer.code ?? null,
+            answer.retryAfter,
+          ),
+        )
+      case 'content': {
+        const promptTokens = answer.promptTokens ?? Math.ceil(requestText(request).length / 4)
+        const completionTokens = answer.completionTokens ?? Math.max(1, Math.ceil(answer.content.length / 4))
+        const body = {
+          id: `chatcmpl-fake-${record.index}`,
+          object: 'chat.completion',
+          created: Math.floor(Date.now() / 1000),
+          model: request.model,
+          choices: [
+            {
+              index: 0,
+              message: { role: 'assistant', content: answer.content },
+              logprobs: null,
+              finish_reason: answer.finishReason ?? 'stop',
+            },
+          ],
+          ...(answer.omitUsage
+            ? {}
+            : {
+                usage: {
+                  prompt_tokens: promptTokens,
+                  completion_tokens: completionTokens,
+                  total_tokens: promptTokens + completionTokens,
+                },
+              }),
+        }
+        return send(200, () => {
+          res.writeHead(200, { 'content-type': 'application/json' })
+          res.end(JSON.stringify(body))
+        })
+      }
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => resolve())
+  })
+  const { port } = server.address() as AddressInfo
+
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    requests,
+    chatRequests: () => chat,
+    stats: () => ({ count: requests.length, inFlight, maxConcurrency }),
+    setBehaviour(next) {
+      behaviour = asBehaviour(next)
+    },
+    setLatency(ms) {
+      latencyMs = ms
+    },
+    reset() {
+      requests.length = 0
+      chat.length = 0
+      call = 0
+      maxConcurrency = inFlight
+    },
+    close() {
+      return new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      })
+    },
+  }
+}
+
+function asBehaviour(behaviour: FakeBehaviour | FakeReply): FakeBehaviour {
+  return typeof behaviour === 'function' ? behaviour : () => behaviour
+}
+
+/** Mirrors the checks OpenAI-compatible servers make before running the model. */
+function validateChatRequest(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return 'We could not parse the JSON body of your request.'
+  }
+  const b = body as Record<string, unknown>
+  if (typeof b.model !== 'string' || b.model === '') return 'you must provide a model parameter'
+  if (!Array.isArray(b.messages) || b.messages.length === 0) return "'messages' must be a non-empty array"
+  for (const [i, m] of b.messages.entries()) {
+    if (typeof m !== 'object' || m === null) return `messages[${i}] must be an object`
+    const { role, content } = m as Record<string, unknown>
+    if (!['system', 'user', 'assistant', 'tool', 'developer'].includes(role as string)) {
+      return `messages[${i}].role must be one of system, user, assistant, tool, developer`
+    }
+    if (typeof content !== 'string' && !Array.isArray(content))
+      return `messages[${i}].content must be a string or an array`
+  }
+  if (
+    b.temperature !== undefined &&
+    (typeof b.temperature !== 'number' || b.temperature < 0 || b.temperature > 2)
+  ) {
+    return 'temperature must be a number between 0 and 2'
+  }
+  if (b.max_tokens !== undefined && (!Number.isInteger(b.max_tokens) || (b.max_tokens as number) < 1)) {
+    return 'max_tokens must be a positive integer'
+  }
+  if (b.stream === true) return 'this fake server does not implement streaming'
+  if (b.response_format !== undefined) {
+    const type = (b.response_format as { type?: unknown } | null)?.type
+    if (!['text', 'json_object', 'json_schema'].includes(type as string)) {
+      return "response_format.type must be one of 'text', 'json_object', 'json_schema'"
+    }
+  }
+  return undefined
+}
+
+function sendError(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  type: string,
+  code: string | null,
+  retryAfter?: string,
+): void {
+  const headers: Record<string, string> = { 'content-type': 'application/json' }
+  if (retryAfter !== undefined) headers['retry-after'] = retryAfter
+  res.writeHead(status, headers)
+  res.end(JSON.stringify({ error: { message, type, param: null, code } }))
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    req.on('data', (chunk: Buffer) => chunks.push(chunk))
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    req.on('error', reject)
+  })
+}
+
+/** Sleeps, but wakes early when the client disconnects (client timeout) so no timer lingers. */
+function sleepUnlessClosed(ms: number, res: ServerResponse): Promise<void> {
+  if (ms <= 0 || res.destroyed) return Promise.resolve()
+  return new Promise((resolve) => {
+    const timer = setTimeout(finish, ms)
+    function finish() {
+      clearTimeout(timer)
+      res.off('close', finish)
+      resolve()
+    }
+    res.once('close', finish)
+  })
+}

@@ -6,6 +6,8 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     pool: 'forks',
+    // Integration files share one broker and two cores: one file at a time.
+    fileParallelism: false,
     // CI also writes a JSON report; .ci/run prints its totals as the closing line.
     reporters: process.env.CI ? ['default', 'json'] : ['default'],
     outputFile: process.env.CI ? { json: '.ci/test-results.json' } : undefined,
@@ -22,7 +24,6 @@ export default defineConfig({
           globalSetup: ['test/helpers/kafka-global-setup.ts'],
           testTimeout: 240_000,
           hookTimeout: 240_000,
-          fileParallelism: false,
         },
       },
     ],

@@ -72,7 +72,7 @@ async function insertOnly(): Promise<void> {
   let inserted = 0
   for (let b = 0; inserted < count; b++) {
     const batch = batches[b % batches.length]!.slice(0, count - inserted)
-    await store.insert('interactions', batch)
+    await store.insert('interactions', batch, { compact: true })
     inserted += batch.length
   }
   report(inserted, (performance.now() - started) / 1000)

@@ -98,7 +98,7 @@ async function insertRows(ref: PartitionRef, rows: PendingRow[], store: Store): 
     await store.insert(
       'interactions',
       rows.map((r) => r.row),
-      { dedupToken: tokenFor(ref, rows.map((r) => r.source.offset), 'rows') },
+      { dedupToken: tokenFor(ref, rows.map((r) => r.source.offset), 'rows'), compact: true },
     )
     return []
   } catch (error) {

@@ -17,6 +17,11 @@ export type QueryParams = Record<string, unknown>
 export interface InsertOptions {
   /** Same token, same rows: ClickHouse stores the block once (insert_deduplication_token). */
   dedupToken?: string
+  /**
+   * Send rows as JSONCompactEachRow (values only, columns named once) instead of
+   * JSONEachRow. ClickHouse parses it markedly faster; every row must have every key of the first.
+   */
+  compact?: boolean
 }
 
 export interface Store {
@@ -179,14 +184,14 @@ function buildStore(parts: StoreParts): Store {
     },
     async insert(table, rows, options = {}) {
       if (rows.length === 0) return
-      await run(() =>
-        client.insert({
-          table,
-          values: rows as object[],
-          format: 'JSONEachRow',
-          clickhouse_settings: parts.insertSettings(options.dedupToken),
-        }),
-      )
+      const settings = parts.insertSettings(options.dedupToken)
+      if (options.compact) {
+        const columns = Object.keys(rows[0]!) as [string, ...string[]]
+        const values = rows.map((row) => columns.map((c) => (row as Record<string, unknown>)[c]))
+        await run(() => client.insert({ table, values, columns, format: 'JSONCompactEachRow', clickhouse_settings: settings }))
+      } else {
+        await run(() => client.insert({ table, values: rows as object[], format: 'JSONEachRow', clickhouse_settings: settings }))
+      }
     },
     async ping() {
       try {

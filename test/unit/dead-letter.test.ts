@@ -9,7 +9,7 @@ const message = (value: Buffer | null, headers: KafkaMessage['headers'] = {}): K
   offset: '42',
   timestamp: '0',
   attributes: 0,
-  size: value?.length ?? 0,
+  size: undefined,
 })
 
 describe('dead-letter messages', () => {

@@ -3,6 +3,7 @@
 
 import { validate as isValidCron } from 'node-cron'
 import { z } from 'zod'
+import { EvaluationSchema, RuleSchema } from '../rules/schema.ts'
 
 const port = z.number().int().min(0).max(65535)
 const positiveInt = z.number().int().positive()
@@ -253,6 +254,28 @@ export const ReviewConfigSchema = z
   })
   .strict()
 
+export const AlertsConfigSchema = z
+  .object({
+    /** PagerDuty Events API v2. The routing key is read from the env var named here, never from this file. */
+    pagerduty: z
+      .object({
+        routing_key_env: z.string().min(1).default('PAGERDUTY_ROUTING_KEY'),
+        /** Default https://events.pagerduty.com/v2/enqueue; env PAGERDUTY_EVENTS_URL wins. */
+        url: z.string().url().optional(),
+        source: z.string().min(1).default('driftwatch'),
+      })
+      .strict()
+      .optional(),
+    /** HMAC-SHA256 signed webhook; the secret is read from the env var named here. */
+    webhook: z
+      .object({ url: z.string().url(), secret_env: z.string().min(1).default('DRIFTWATCH_WEBHOOK_SECRET') })
+      .strict()
+      .optional(),
+    /** Publish rollback triggers on kafka.rollback_topic. */
+    kafka: z.boolean().default(true),
+  })
+  .strict()
+
 export const ConfigSchema = z
   .object({
     kafka: KafkaConfigSchema.default(KafkaConfigSchema.parse({})),
@@ -264,6 +287,16 @@ export const ConfigSchema = z
     sampling: SamplingConfigSchema.default(SamplingConfigSchema.parse({})),
     scorers: ScorersConfigSchema.default(ScorersConfigSchema.parse({})),
     review: ReviewConfigSchema.default(ReviewConfigSchema.parse({})),
+    rules: z.array(RuleSchema).default([]),
+    evaluation: EvaluationSchema.prefault({}),
+    alerts: AlertsConfigSchema.prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>()
+    config.rules.forEach((rule, i) => {
+      if (seen.has(rule.name)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'name'], message: `duplicate rule name ${rule.name}` })
+      seen.add(rule.name)
+    })
   })
   .strict()
 
@@ -271,6 +304,7 @@ export type Config = z.output<typeof ConfigSchema>
 export type KafkaConfig = Config['kafka']
 export type ClickHouseConfig = Config['clickhouse']
 export type IngestConfig = Config['ingest']
+export type AlertsConfig = Config['alerts']
 export type JobsConfig = Config['jobs']
 export type SamplingConfig = Config['sampling']
 export type ScorersConfig = Config['scorers']

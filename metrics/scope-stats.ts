@@ -1,0 +1,153 @@
+// Measures a metric per scope (model_version x variant x segment x modality) over a time
+// window, in ClickHouse, as the sufficient statistics the tests need: counts for rates,
+// mean and variance for means, the quantile and its neighbours for quantiles. Also builds
+// the SQL a person can run to reproduce a number.
+
+import type { Store } from '../store/store.ts'
+import type { MetricDefinition } from './registry.ts'
+
+export interface Scope {
+  model_version: string
+  variant_id: string
+  segment: string
+  modality: string
+}
+
+export const SCOPE_COLUMNS = ['model_version', 'variant_id', 'segment', 'modality'] as const
+export const ALL = '*'
+
+export interface ScopeStats {
+  scope: Scope
+  n: number
+  /** The metric's value: rate, mean or quantile. */
+  value: number
+  /** rate: events counted. */
+  x: number
+  /** mean: sample variance. */
+  variance: number
+  /** quantile: standard error of the quantile estimate (Siddiqui-Bloch-Gastwirth). */
+  standardError: number
+}
+
+export interface StatsQuery {
+  metric: MetricDefinition
+  /** Window [from, to) in epoch ms. */
+  from: number
+  to: number
+  /** Scope filter; a missing key matches everything. */
+  where?: Partial<Scope>
+  /** Required for score metrics: never mix scorer versions. */
+  scorerVersion?: string
+  /** Pool all variants (and report variant_id '*'): baselines are a version, not a variant. */
+  poolVariants?: boolean
+}
+
+/** Offset for the quantile's density estimate: small, but inside (0, 1). */
+export function quantileBandwidth(p: number): number {
+  return Math.min(0.02, (1 - p) / 2, p / 2)
+}
+
+export function buildScopeStatsQuery(q: StatsQuery): { sql: string; params: Record<string, unknown> } {
+  const m = q.metric
+  const params: Record<string, unknown> = { from: q.from / 1000, to: q.to / 1000 }
+  const conditions: string[] = []
+  let table: string
+  let value: string
+  let time: string
+  if (m.source === 'scores') {
+    table = 'scores FINAL'
+    time = 'interaction_ts'
+    value = 'value'
+    conditions.push('scorer = {scorer:String}', 'metric = {score_metric:String}', 'scorer_version = {scorer_version:String}')
+    params.scorer = m.scorer
+    params.score_metric = m.scoreMetric
+    params.scorer_version = q.scorerVersion ?? ''
+  } else {
+    table = 'interactions'
+    time = 'timestamp'
+    value = m.kind === 'rate' ? `toFloat64(${m.expr})` : `toFloat64(${m.expr})`
+    if (m.filter) conditions.push(m.filter)
+  }
+  conditions.unshift(`${time} >= fromUnixTimestamp64Milli(toInt64({from:Float64} * 1000))`, `${time} < fromUnixTimestamp64Milli(toInt64({to:Float64} * 1000))`)
+  for (const column of SCOPE_COLUMNS) {
+    const wanted = q.where?.[column]
+    if (wanted !== undefined && wanted !== ALL) {
+      conditions.push(`${column} = {w_${column}:String}`)
+      params[`w_${column}`] = wanted
+    }
+  }
+  let aggregates: string
+  if (m.kind === 'rate') aggregates = `count() AS n, sum(${value}) AS x`
+  else if (m.kind === 'mean') aggregates = `count() AS n, avg(${value}) AS mean, varSamp(${value}) AS variance`
+  else {
+    const p = (m as { p: number }).p
+    const h = quantileBandwidth(p)
+    aggregates = `count() AS n, quantilesExact(${p - h}, ${p}, ${p + h})(${value}) AS qs`
+  }
+  const groups = q.poolVariants ? ['model_version', `'${ALL}' AS variant_id`, 'segment', 'modality'] : [...SCOPE_COLUMNS]
+  const groupBy = q.poolVariants ? 'model_version, segment, modality' : SCOPE_COLUMNS.join(', ')
+  const sql = `SELECT ${groups.join(', ')}, ${aggregates}
+FROM ${table}
+WHERE ${conditions.join('\n  AND ')}
+GROUP BY ${groupBy}`
+  return { sql, params }
+}
+
+interface RawRow {
+  model_version: string
+  variant_id: string
+  segment: string
+  modality: string
+  n: number
+  x?: number
+  mean?: number
+  variance?: number
+  qs?: number[]
+}
+
+export async function fetchScopeStats(store: Store, q: StatsQuery): Promise<ScopeStats[]> {
+  const { sql, params } = buildScopeStatsQuery(q)
+  const rows = await store.query<RawRow>(sql, params)
+  return rows.map((row) => toStats(q.metric, row))
+}
+
+export function toStats(metric: MetricDefinition, row: RawRow): ScopeStats {
+  const n = Number(row.n)
+  const scope = { model_version: row.model_version, variant_id: row.variant_id, segment: row.segment, modality: row.modality }
+  if (metric.kind === 'rate') {
+    const x = Number(row.x ?? 0)
+    return { scope, n, x, value: n > 0 ? x / n : 0, variance: 0, standardError: n > 0 ? Math.sqrt(((x / n) * (1 - x / n)) / n) : Infinity }
+  }
+  if (metric.kind === 'mean') {
+    const variance = Number.isFinite(Number(row.variance)) ? Number(row.variance) : 0
+    return { scope, n, x: 0, value: Number(row.mean ?? 0), variance, standardError: n > 1 ? Math.sqrt(variance / n) : Infinity }
+  }
+  const p = (metric as { p: number }).p
+  const h = quantileBandwidth(p)
+  const [low, mid, high] = (row.qs ?? [0, 0, 0]).map(Number) as [number, number, number]
+  // Var(q̂_p) ≈ p(1-p) / (n f(q_p)²), with 1/f estimated by (q_{p+h} - q_{p-h}) / 2h.
+  const standardError = n > 0 ? (Math.sqrt((p * (1 - p)) / n) * (high - low)) / (2 * h) : Infinity
+  return { scope, n, x: 0, value: mid, variance: 0, standardError }
+}
+
+/** The newest scorer_version with scores for a metric: baselines stay within it. */
+export async function latestScorerVersion(store: Store, scorer: string, scoreMetric: string): Promise<string | undefined> {
+  const rows = await store.query<{ v: string }>(
+    'SELECT scorer_version AS v FROM scores WHERE scorer = {scorer:String} AND metric = {m:String} ORDER BY scored_at DESC LIMIT 1',
+    { scorer, m: scoreMetric },
+  )
+  return rows[0]?.v
+}
+
+export function scopeKey(scope: Scope): string {
+  return SCOPE_COLUMNS.map((c) => scope[c]).join('|')
+}
+
+/** The query with its parameters inlined, for people: paste into `driftwatch sql`. */
+export function reproduceSql(q: StatsQuery): string {
+  const { sql, params } = buildScopeStatsQuery(q)
+  return sql.replace(/\{(\w+):(\w+)\}/g, (_, name: string, type: string) => {
+    const v = params[name]
+    return type === 'String' ? `'${String(v).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'` : String(v)
+  })
+}

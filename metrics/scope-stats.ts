@@ -133,7 +133,7 @@ export function toStats(metric: MetricDefinition, row: RawRow): ScopeStats {
 /** The newest scorer_version with scores for a metric: baselines stay within it. */
 export async function latestScorerVersion(store: Store, scorer: string, scoreMetric: string): Promise<string | undefined> {
   const rows = await store.query<{ v: string }>(
-    'SELECT scorer_version AS v FROM scores WHERE scorer = {scorer:String} AND metric = {m:String} ORDER BY scored_at DESC LIMIT 1',
+    'SELECT scorer_version AS v FROM scores WHERE scorer = {scorer:String} AND metric = {m:String} ORDER BY scored_at DESC, scorer_version DESC LIMIT 1',
     { scorer, m: scoreMetric },
   )
   return rows[0]?.v

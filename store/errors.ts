@@ -24,7 +24,7 @@ const REJECTED_DATA_CODES = new Set([
 
 // Codes of a wrong query (SQL typed by a person, or a bug): not retriable either.
 const QUERY_CODES = new Set([
-  1, 2, 8, 9, 10, 16, 36, 42, 43, 44, 46, 47, 48, 50, 57, 60, 62, 63, 81, 82, 115, 164, 170, 215, 352, 386, 497,
+  1, 2, 8, 9, 10, 16, 36, 42, 43, 44, 46, 47, 48, 50, 57, 60, 62, 63, 81, 82, 115, 164, 170, 179, 184, 215, 352, 386, 497,
 ])
 
 // Node/undici network failures: the server is down or unreachable.

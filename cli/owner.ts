@@ -2,9 +2,11 @@
 // serves the local HTTP endpoint and records itself in the instance file so that other
 // commands find it. close() undoes all of that, in reverse order.
 
+import { deploymentRoutes } from '../server/deploy-routes.ts'
 import type { Route } from '../server/http.ts'
 import { type LocalServer, startLocalServer } from '../server/http.ts'
 import { sqlRoute } from '../server/sql-route.ts'
+import { verdictRoute } from '../server/verdict-route.ts'
 import { removeInstanceFile, writeInstanceFile } from '../store/instance.ts'
 import { migrate } from '../store/migrate.ts'
 import type { Store } from '../store/store.ts'
@@ -16,7 +18,11 @@ export interface OwnedStore {
   close(): Promise<void>
 }
 
-export async function ownStore(ctx: AppContext, command: string, routes: Record<string, Route> = {}): Promise<OwnedStore> {
+export async function ownStore(
+  ctx: AppContext,
+  command: string,
+  routes: Record<string, Route> = {},
+): Promise<OwnedStore> {
   const store = await openStore(ctx)
   let server: LocalServer | undefined
   try {
@@ -26,8 +32,13 @@ export async function ownStore(ctx: AppContext, command: string, routes: Record<
       port: ctx.config.server.port,
       log: ctx.log,
       routes: {
-        'GET /health': async () => ({ status: 200, body: { status: 'ok', pid: process.pid, command, store: store.kind } }),
+        'GET /health': async () => ({
+          status: 200,
+          body: { status: 'ok', pid: process.pid, command, store: store.kind },
+        }),
         'POST /sql': sqlRoute(store),
+        'GET /verdict': verdictRoute(store, () => ctx.config.rules.map((r) => r.name)),
+        ...deploymentRoutes(store),
         ...routes,
       },
     })
@@ -36,7 +47,12 @@ export async function ownStore(ctx: AppContext, command: string, routes: Record<
     throw error
   }
   if (store.kind === 'embedded') {
-    writeInstanceFile(store.location, { pid: process.pid, command, url: server.url, started_at: new Date().toISOString() })
+    writeInstanceFile(store.location, {
+      pid: process.pid,
+      command,
+      url: server.url,
+      started_at: new Date().toISOString(),
+    })
   }
   ctx.log.info('store ready', { store: store.kind, location: store.location, http: server.url })
   const owned = server

@@ -3,13 +3,20 @@
 // once per incident, completing any delivery a crash left unfinished.
 
 import { type Alert, dedupKey, parseAlert } from '../alerts/alert.ts'
+import type { SinkName } from '../alerts/delivery.ts'
 import type { AlertEmitter } from '../alerts/emitter.ts'
 import { type AlertRecord, latestAlert, recordAlert, undeliveredAlerts } from '../alerts/history.ts'
-import type { SinkName } from '../alerts/delivery.ts'
 import { errorMessage } from '../lib/errors.ts'
 import type { Logger } from '../lib/log.ts'
 import { metricDefinition } from '../metrics/registry.ts'
-import { fetchScopeStats, latestScorerVersion, reproduceSql, type ScopeStats, type StatsQuery, scopeKey } from '../metrics/scope-stats.ts'
+import {
+  fetchScopeStats,
+  latestScorerVersion,
+  reproduceSql,
+  type ScopeStats,
+  type StatsQuery,
+  scopeKey,
+} from '../metrics/scope-stats.ts'
 import type { Store } from '../store/store.ts'
 import { evaluateLook, type LookNumbers, type RuleState } from './evaluate.ts'
 import type { EvaluationSettings, Rule } from './schema.ts'
@@ -68,7 +75,9 @@ async function evaluateRule(deps: CycleDeps, rule: Rule, now: number, result: Cy
   // except those restarted by a resolve: one query per distinct start.
   const startOf = (key: string) => {
     const s = states.get(key)
-    return s && s.scorer_version === scorerVersion && (s.status === 'firing' || s.started_at >= periodStart) ? s.started_at : periodStart
+    return s && s.scorer_version === scorerVersion && (s.status === 'firing' || s.started_at >= periodStart)
+      ? s.started_at
+      : periodStart
   }
   const starts = new Set<number>([periodStart])
   for (const s of states.values()) starts.add(startOf(s.dedup_key))
@@ -83,7 +92,13 @@ async function evaluateRule(deps: CycleDeps, rule: Rule, now: number, result: Cy
   let baselineFor: (stats: ScopeStats) => ScopeStats | undefined = () => undefined
   let baselineQuery: StatsQuery | undefined
   if (comparison === 'last_stable' && stable) {
-    baselineQuery = { ...base, where: { ...rule.where, model_version: stable }, poolVariants: true, from: now - settings.baseline_window, to: now }
+    baselineQuery = {
+      ...base,
+      where: { ...rule.where, model_version: stable },
+      poolVariants: true,
+      from: now - settings.baseline_window,
+      to: now,
+    }
     const rows = await fetchScopeStats(store, baselineQuery)
     const map = new Map(rows.map((r) => [`${r.scope.segment}|${r.scope.modality}`, r]))
     baselineFor = (s) => map.get(`${s.scope.segment}|${s.scope.modality}`)
@@ -95,7 +110,14 @@ async function evaluateRule(deps: CycleDeps, rule: Rule, now: number, result: Cy
   }
 
   const firing = [...states.values()].some((s) => s.status === 'firing')
-  const recent = firing ? new Map((await fetchScopeStats(store, { ...base, from: now - settings.resolve_window, to: now })).map((s) => [scopeKey(s.scope), s])) : new Map<string, ScopeStats>()
+  const recent = firing
+    ? new Map(
+        (await fetchScopeStats(store, { ...base, from: now - settings.resolve_window, to: now })).map((s) => [
+          scopeKey(s.scope),
+          s,
+        ]),
+      )
+    : new Map<string, ScopeStats>()
 
   const candidates = new Map<string, ScopeStats>()
   for (const [key, stats] of byStart.get(periodStart)!) candidates.set(key, stats)
@@ -103,7 +125,8 @@ async function evaluateRule(deps: CycleDeps, rule: Rule, now: number, result: Cy
     const key = scopeKey(s.scope)
     const stats = byStart.get(startOf(s.dedup_key))?.get(key)
     if (stats) candidates.set(key, stats)
-    else if (s.status === 'firing') candidates.set(key, { scope: s.scope, n: 0, x: 0, value: 0, variance: 0, standardError: Infinity })
+    else if (s.status === 'firing')
+      candidates.set(key, { scope: s.scope, n: 0, x: 0, value: 0, variance: 0, standardError: Infinity })
   }
 
   const toSave: RuleState[] = []
@@ -127,7 +150,12 @@ async function evaluateRule(deps: CycleDeps, rule: Rule, now: number, result: Cy
     result.looks++
     result.states.push(look.state)
     if (look.transition) {
-      const query: StatsQuery = { ...base, where: { ...rule.where, ...candidate.scope }, from: look.state.started_at, to: now }
+      const query: StatsQuery = {
+        ...base,
+        where: { ...rule.where, ...candidate.scope },
+        from: look.state.started_at,
+        to: now,
+      }
       const alert = buildAlert(rule, look.state, look.numbers, look.transition, {
         now,
         settings,
@@ -153,7 +181,13 @@ interface AlertContext {
   windowStart: number
 }
 
-function buildAlert(rule: Rule, state: RuleState, numbers: LookNumbers, transition: 'fire' | 'resolve', ctx: AlertContext): Alert {
+function buildAlert(
+  rule: Rule,
+  state: RuleState,
+  numbers: LookNumbers,
+  transition: 'fire' | 'resolve',
+  ctx: AlertContext,
+): Alert {
   const iso = (ms: number) => new Date(ms).toISOString()
   const last = transition === 'resolve' ? (state.last ?? numbers) : numbers
   return parseAlert({
@@ -194,7 +228,9 @@ async function deliver(deps: CycleDeps, decided: Alert, state: RuleState): Promi
       alert = { ...alert, fired_at: open.fired_at }
       state.fired_at = Date.parse(open.fired_at)
       await saveRuleStates(deps.store, [state])
-      const [pending] = (await undeliveredAlerts(deps.store)).filter((r) => r.alert.dedup_key === alert.dedup_key)
+      const [pending] = (await undeliveredAlerts(deps.store)).filter(
+        (r) => r.alert.dedup_key === alert.dedup_key,
+      )
       if (pending) await send(deps, pending)
       return
     }
@@ -212,11 +248,22 @@ async function send(deps: CycleDeps, record: AlertRecord): Promise<void> {
   const sentTo: SinkName[] = [...record.sentTo, ...results.filter((r) => r.ok).map((r) => r.sink)]
   const errors = results.filter((r) => !r.ok).map((r) => `${r.sink}: ${r.error}`)
   for (const r of results) {
-    const fields = { rule: record.alert.rule, dedup_key: record.alert.dedup_key, state: record.alert.state, sink: r.sink, attempts: r.attempts }
+    const fields = {
+      rule: record.alert.rule,
+      dedup_key: record.alert.dedup_key,
+      state: record.alert.state,
+      sink: r.sink,
+      attempts: r.attempts,
+    }
     if (r.ok) deps.log.info('alert delivered', fields)
     else deps.log.error('alert delivery failed; retried next cycle', { ...fields, error: r.error })
   }
-  await recordAlert(deps.store, { alert: record.alert, sinks: record.sinks, sentTo, lastError: errors.join('; ') })
+  await recordAlert(deps.store, {
+    alert: record.alert,
+    sinks: record.sinks,
+    sentTo,
+    lastError: errors.join('; '),
+  })
 }
 
 async function completeDeliveries(deps: CycleDeps): Promise<void> {

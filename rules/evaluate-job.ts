@@ -39,7 +39,11 @@ export function createEvaluateJob(options: EvaluateJobOptions): JobDefinition {
         rowsTotal: result.looks,
         spendUsd: 0,
         message: `${rules.length} rules, ${result.looks} scopes looked at, ${firing} firing, ${result.fired.length} fired and ${result.resolved.length} resolved now (${result.durationMs} ms)`,
-        detail: { fired: result.fired.map((a) => a.dedup_key), resolved: result.resolved.map((a) => a.dedup_key), duration_ms: result.durationMs },
+        detail: {
+          fired: result.fired.map((a) => a.dedup_key),
+          resolved: result.resolved.map((a) => a.dedup_key),
+          duration_ms: result.durationMs,
+        },
       }
     },
   }

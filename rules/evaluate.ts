@@ -7,9 +7,11 @@
 // window, inside the hysteresis band). A resolved rule starts a fresh test; a new firing
 // within the cooldown is recorded but not paged until the cooldown has passed.
 
+import type { MetricDefinition } from '../metrics/registry.ts'
+import type { Scope, ScopeStats } from '../metrics/scope-stats.ts'
 import {
-  gaussianMsprtStep,
   type GaussianObservation,
+  gaussianMsprtStep,
   initialRateThresholdState,
   initialSequentialState,
   meanDifferenceObservation,
@@ -18,8 +20,6 @@ import {
   type SequentialLook,
   type SequentialState,
 } from '../stats/index.ts'
-import type { MetricDefinition } from '../metrics/registry.ts'
-import type { Scope, ScopeStats } from '../metrics/scope-stats.ts'
 import type { EvaluationSettings, Rule } from './schema.ts'
 
 export type RuleStatus = 'inconclusive' | 'ok' | 'pending' | 'firing' | 'resolved'
@@ -101,7 +101,14 @@ interface TestPlan {
 }
 
 export function conditionOf(rule: Rule): { comparison: string; threshold: number } {
-  for (const key of ['above', 'below', 'increase_by', 'increase_by_pct', 'decrease_by', 'decrease_by_pct'] as const) {
+  for (const key of [
+    'above',
+    'below',
+    'increase_by',
+    'increase_by_pct',
+    'decrease_by',
+    'decrease_by_pct',
+  ] as const) {
     const value = rule[key]
     if (value !== undefined) return { comparison: key, threshold: value }
   }
@@ -118,16 +125,25 @@ function planFor(input: LookInput): TestPlan {
   else if (comparison.endsWith('_pct')) margin = Math.abs((baseline?.value ?? 0) * threshold) / 100
   else margin = threshold
   const absolute = comparison === 'above' || comparison === 'below'
-  const tau = rule.tau ?? (absolute && metric.kind !== 'rate' ? Math.abs(threshold) / 4 : Math.abs(margin) || threshold)
+  const tau =
+    rule.tau ?? (absolute && metric.kind !== 'rate' ? Math.abs(threshold) / 4 : Math.abs(margin) || threshold)
   return { comparison, threshold, testMargin: absolute ? margin : 0, margin, tau, confidence }
 }
 
 function freshState(input: LookInput, plan: TestPlan, startedAt: number): RuleState {
   const seq =
     input.metric.kind === 'rate' && plan.comparison === 'above'
-      ? initialRateThresholdState({ confidence: plan.confidence, threshold: plan.threshold, tau: input.rule.tau })
+      ? initialRateThresholdState({
+          confidence: plan.confidence,
+          threshold: plan.threshold,
+          tau: input.rule.tau,
+        })
       : input.metric.kind === 'rate' && plan.comparison === 'below'
-        ? initialRateThresholdState({ confidence: plan.confidence, threshold: 1 - plan.threshold, tau: input.rule.tau })
+        ? initialRateThresholdState({
+            confidence: plan.confidence,
+            threshold: 1 - plan.threshold,
+            tau: input.rule.tau,
+          })
         : initialSequentialState({ confidence: plan.confidence, margin: plan.testMargin, tau: plan.tau })
   return {
     dedup_key: input.dedupKey,
@@ -157,16 +173,28 @@ function step(input: LookInput, plan: TestPlan, seq: SequentialState): Sequentia
     if (metric.kind === 'rate') {
       const x = sign > 0 ? candidate.x : candidate.n - candidate.x
       const threshold = sign > 0 ? plan.threshold : 1 - plan.threshold
-      return rateThresholdMsprtStep(seq, { x: Math.round(x), n: candidate.n }, { confidence: plan.confidence, threshold, tau: seq.tau })
+      return rateThresholdMsprtStep(
+        seq,
+        { x: Math.round(x), n: candidate.n },
+        { confidence: plan.confidence, threshold, tau: seq.tau },
+      )
     }
     const se = candidate.standardError
-    return gaussianMsprtStep(seq, { estimate: sign * candidate.value, variance: Number.isFinite(se) ? se * se : 0 }, options)
+    return gaussianMsprtStep(
+      seq,
+      { estimate: sign * candidate.value, variance: Number.isFinite(se) ? se * se : 0 },
+      options,
+    )
   }
   const worse = plan.comparison.startsWith('increase') ? 'higher' : 'lower'
   const b = baseline!
   let observation: GaussianObservation
   if (metric.kind === 'rate') {
-    observation = proportionDifferenceObservation({ x: Math.round(b.x), n: b.n }, { x: Math.round(candidate.x), n: candidate.n }, worse)
+    observation = proportionDifferenceObservation(
+      { x: Math.round(b.x), n: b.n },
+      { x: Math.round(candidate.x), n: candidate.n },
+      worse,
+    )
   } else if (metric.kind === 'mean') {
     observation = meanDifferenceObservation(
       { n: b.n, mean: b.value, variance: b.variance },
@@ -175,7 +203,10 @@ function step(input: LookInput, plan: TestPlan, seq: SequentialState): Sequentia
     )
   } else {
     const d = candidate.value - b.value
-    observation = { estimate: worse === 'higher' ? d : -d, variance: candidate.standardError ** 2 + b.standardError ** 2 }
+    observation = {
+      estimate: worse === 'higher' ? d : -d,
+      variance: candidate.standardError ** 2 + b.standardError ** 2,
+    }
   }
   return gaussianMsprtStep(seq, observation, options)
 }
@@ -210,13 +241,19 @@ export function evaluateLook(previous: RuleState | undefined, input: LookInput):
     previous.scorer_version !== input.scorerVersion ||
     (previous.status !== 'firing' && previous.started_at < input.periodStart)
   if (stale) {
-    state = { ...freshState(input, plan, Math.max(input.periodStart, previous?.resolved_at ?? 0)), fired_at: previous?.fired_at ?? null, resolved_at: previous?.resolved_at ?? null }
+    state = {
+      ...freshState(input, plan, Math.max(input.periodStart, previous?.resolved_at ?? 0)),
+      fired_at: previous?.fired_at ?? null,
+      resolved_at: previous?.resolved_at ?? null,
+    }
   } else {
     state = { ...previous!, scope: candidate.scope, updated_at: now }
   }
 
   const minSamples = rule.min_samples ?? settings.min_samples
-  const enough = candidate.n >= minSamples && (plan.comparison === 'above' || plan.comparison === 'below' || (baseline?.n ?? 0) >= minSamples)
+  const enough =
+    candidate.n >= minSamples &&
+    (plan.comparison === 'above' || plan.comparison === 'below' || (baseline?.n ?? 0) >= minSamples)
   const base = describe(input, plan)
 
   if (state.status === 'firing') {
@@ -231,7 +268,14 @@ export function evaluateLook(previous: RuleState | undefined, input: LookInput):
         resolved_at: now,
         last: state.last,
       }
-      return { state: resolved, transition: wasPaged ? 'resolve' : null, numbers: { ...base, message: `${base.message}; healthy for ${state.consecutive_healthy} evaluations, resolved` } }
+      return {
+        state: resolved,
+        transition: wasPaged ? 'resolve' : null,
+        numbers: {
+          ...base,
+          message: `${base.message}; healthy for ${state.consecutive_healthy} evaluations, resolved`,
+        },
+      }
     }
     // Still firing: a suppressed incident pages once the cooldown has passed.
     if (state.suppressed && (state.resolved_at === null || now - state.resolved_at >= settings.cooldown)) {
@@ -242,8 +286,20 @@ export function evaluateLook(previous: RuleState | undefined, input: LookInput):
   }
 
   if (!enough) {
-    const numbers = { ...base, message: `${rule.metric}: inconclusive, n=${candidate.n}${baseline ? `, baseline n=${baseline.n}` : ''} < min_samples ${minSamples}` }
-    return { state: { ...state, status: state.status === 'resolved' ? 'resolved' : 'inconclusive', consecutive_fire: 0, last: numbers }, transition: null, numbers }
+    const numbers = {
+      ...base,
+      message: `${rule.metric}: inconclusive, n=${candidate.n}${baseline ? `, baseline n=${baseline.n}` : ''} < min_samples ${minSamples}`,
+    }
+    return {
+      state: {
+        ...state,
+        status: state.status === 'resolved' ? 'resolved' : 'inconclusive',
+        consecutive_fire: 0,
+        last: numbers,
+      },
+      transition: null,
+      numbers,
+    }
   }
 
   const look = step(input, plan, state.seq)
@@ -252,17 +308,29 @@ export function evaluateLook(previous: RuleState | undefined, input: LookInput):
   const fire = look.fire && look.estimate > plan.margin
   state.consecutive_fire = fire ? state.consecutive_fire + 1 : 0
   if (!fire) {
-    return { state: { ...state, status: state.status === 'resolved' ? 'resolved' : 'ok', last: numbers }, transition: null, numbers }
+    return {
+      state: { ...state, status: state.status === 'resolved' ? 'resolved' : 'ok', last: numbers },
+      transition: null,
+      numbers,
+    }
   }
   if (state.consecutive_fire < settings.pending_evaluations) {
     return { state: { ...state, status: 'pending', last: numbers }, transition: null, numbers }
   }
   const inCooldown = state.resolved_at !== null && now - state.resolved_at < settings.cooldown
-  const firing: RuleState = { ...state, status: 'firing', fired_at: now, consecutive_healthy: 0, suppressed: inCooldown, last: numbers }
+  const firing: RuleState = {
+    ...state,
+    status: 'firing',
+    fired_at: now,
+    consecutive_healthy: 0,
+    suppressed: inCooldown,
+    last: numbers,
+  }
   return { state: firing, transition: inCooldown ? null : 'fire', numbers }
 }
 
-const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(3))
+const fmt = (v: number) =>
+  Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(3)
 const count = new Intl.NumberFormat('en-US')
 
 /** The numbers of a look, and a message naming which limit was crossed. */
@@ -285,7 +353,9 @@ function describe(input: LookInput, plan: TestPlan, look?: SequentialLook): Look
     message = `${rule.metric} ${fmt(candidate.value)} ${op} ${fmt(plan.threshold)} (${stat})`
   } else {
     const change = candidate.value - (baseline?.value ?? 0)
-    const what = plan.comparison.endsWith('_pct') ? `${fmt(plan.threshold)}% (${fmt(plan.margin)})` : fmt(plan.threshold)
+    const what = plan.comparison.endsWith('_pct')
+      ? `${fmt(plan.threshold)}% (${fmt(plan.margin)})`
+      : fmt(plan.threshold)
     message = `${rule.metric} ${fmt(candidate.value)} vs baseline ${fmt(baseline?.value ?? 0)}: change ${change >= 0 ? '+' : ''}${fmt(change)}, limit ${plan.comparison.startsWith('increase') ? '+' : '-'}${what} (${stat})`
   }
   return {

@@ -16,7 +16,12 @@ export const RuleSchema = z
     }),
     /** Scope filter: only scopes matching every given key are evaluated. */
     where: z
-      .object({ model_version: scopeValue, variant_id: scopeValue, segment: scopeValue, modality: scopeValue })
+      .object({
+        model_version: scopeValue,
+        variant_id: scopeValue,
+        segment: scopeValue,
+        modality: scopeValue,
+      })
       .partial()
       .strict()
       .default({}),
@@ -24,7 +29,9 @@ export const RuleSchema = z
     above: z.number().optional(),
     below: z.number().optional(),
     /** Baseline for change triggers: the last stable version, or the same version's trailing window. */
-    compare_to: z.union([z.literal('last_stable'), z.object({ trailing: durationSchema }).strict()]).optional(),
+    compare_to: z
+      .union([z.literal('last_stable'), z.object({ trailing: durationSchema }).strict()])
+      .optional(),
     increase_by: z.number().positive().optional(),
     increase_by_pct: z.number().positive().optional(),
     decrease_by: z.number().positive().optional(),
@@ -42,9 +49,9 @@ export const RuleSchema = z
   })
   .strict()
   .superRefine((rule, ctx) => {
-    const conditions = (['above', 'below', 'increase_by', 'increase_by_pct', 'decrease_by', 'decrease_by_pct'] as const).filter(
-      (k) => rule[k] !== undefined,
-    )
+    const conditions = (
+      ['above', 'below', 'increase_by', 'increase_by_pct', 'decrease_by', 'decrease_by_pct'] as const
+    ).filter((k) => rule[k] !== undefined)
     if (conditions.length !== 1) {
       ctx.addIssue({
         code: 'custom',
@@ -55,18 +62,34 @@ export const RuleSchema = z
     }
     const change = conditions[0]!.includes('_by')
     if (change && !rule.compare_to) {
-      ctx.addIssue({ code: 'custom', path: ['compare_to'], message: `${conditions[0]} needs compare_to: last_stable or compare_to: { trailing: 7d }` })
+      ctx.addIssue({
+        code: 'custom',
+        path: ['compare_to'],
+        message: `${conditions[0]} needs compare_to: last_stable or compare_to: { trailing: 7d }`,
+      })
     }
     if (!change && rule.compare_to) {
-      ctx.addIssue({ code: 'custom', path: ['compare_to'], message: `${conditions[0]} is an absolute trigger; remove compare_to` })
+      ctx.addIssue({
+        code: 'custom',
+        path: ['compare_to'],
+        message: `${conditions[0]} is an absolute trigger; remove compare_to`,
+      })
     }
     const metric = METRICS[rule.metric]
     const absolute = rule.above ?? rule.below
     if (metric?.kind === 'rate' && absolute !== undefined && !(absolute > 0 && absolute < 1)) {
-      ctx.addIssue({ code: 'custom', path: [rule.above !== undefined ? 'above' : 'below'], message: 'a rate threshold is a share strictly between 0 and 1 (0.01 = 1 %)' })
+      ctx.addIssue({
+        code: 'custom',
+        path: [rule.above !== undefined ? 'above' : 'below'],
+        message: 'a rate threshold is a share strictly between 0 and 1 (0.01 = 1 %)',
+      })
     }
     if (metric?.kind !== 'rate' && absolute === 0 && rule.tau === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['tau'], message: 'a threshold of 0 on a mean or quantile needs tau (the change size to detect)' })
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tau'],
+        message: 'a threshold of 0 on a mean or quantile needs tau (the change size to detect)',
+      })
     }
   })
 

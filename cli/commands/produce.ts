@@ -2,18 +2,19 @@
 // for demos and benchmarks. Plain JSON by default; schema-registry framed formats need
 // schema_registry.url.
 
-import { choiceFlag, intFlag, numberFlag, parseCommandArgs } from '../args.ts'
-import { appContext, kafkaFor } from '../context.ts'
-import type { Command } from '../io.ts'
-import { formatCount } from '../progress.ts'
+import { z } from 'zod'
 import { createEncoder } from '../../contract/encode.ts'
 import { createRegistryClient } from '../../contract/registry.ts'
 import { ConfigError } from '../../lib/errors.ts'
 import { type EncodeFn, produceSynthetic } from '../../producers/produce.ts'
-import { interactionJsonBytes } from '../../producers/synthetic.ts'
+import { interactionJsonBytes, type SyntheticOptions } from '../../producers/synthetic.ts'
+import { choiceFlag, intFlag, numberFlag, parseCommandArgs } from '../args.ts'
+import { appContext, kafkaFor } from '../context.ts'
+import type { Command } from '../io.ts'
+import { formatCount } from '../progress.ts'
 
 const USAGE =
-  'driftwatch produce --synthetic N [--topic T] [--rate R] [--format json|avro|json-schema|protobuf] [--seed S] [--from I] [--config FILE]'
+  'driftwatch produce --synthetic N [--topic T] [--rate R] [--format json|avro|json-schema|protobuf] [--seed S] [--from I]\n  [--drift \'{"v2":{"refusalRate":0.2,"latencyOffsetMs":250}}\'] [--config FILE]'
 const FORMATS = ['json', 'avro', 'json-schema', 'protobuf'] as const
 
 export const produceCommand: Command = async (argv, io) => {
@@ -27,6 +28,7 @@ export const produceCommand: Command = async (argv, io) => {
       format: { type: 'string' },
       seed: { type: 'string' },
       from: { type: 'string' },
+      drift: { type: 'string' },
     },
     USAGE,
   )
@@ -35,7 +37,8 @@ export const produceCommand: Command = async (argv, io) => {
     return 0
   }
   const count = intFlag('synthetic', values.synthetic, { min: 1 })
-  if (count === undefined) throw new ConfigError('driftwatch produce: --synthetic N is required', { fix: `usage: ${USAGE}` })
+  if (count === undefined)
+    throw new ConfigError('driftwatch produce: --synthetic N is required', { fix: `usage: ${USAGE}` })
   const rate = numberFlag('rate', values.rate, { min: 0.001 })
   const format = choiceFlag('format', values.format, FORMATS, 'json')
   // A fresh seed per run, so two runs add new interactions instead of re-sending old ids.
@@ -50,7 +53,9 @@ export const produceCommand: Command = async (argv, io) => {
   const intervalMs = rate ? 1000 / rate : 10
   // Timestamps end now (bulk) or start now (at a rate), so windows over "the last hour" see them.
   const startMs = rate ? Date.now() : Date.now() - Math.round(count * intervalMs)
-  io.stderr(`produce: ${formatCount(count)} synthetic interactions (${format}, seed ${seed}) → ${topic} on ${brokers.join(',')}\n`)
+  io.stderr(
+    `produce: ${formatCount(count)} synthetic interactions (${format}, seed ${seed}) → ${topic} on ${brokers.join(',')}\n`,
+  )
   const started = Date.now()
   let lastReport = 0
   try {
@@ -60,7 +65,7 @@ export const produceCommand: Command = async (argv, io) => {
       count,
       rate,
       from,
-      synthetic: { seed, startMs, intervalMs },
+      synthetic: { seed, startMs, intervalMs, versions: parseDrift(values.drift) },
       encode,
       signal: io.signal,
       onProgress: (n) => {
@@ -70,7 +75,9 @@ export const produceCommand: Command = async (argv, io) => {
       },
     })
     const seconds = (Date.now() - started) / 1000
-    io.stdout(`${JSON.stringify({ sent, topic, format, seed, seconds: Math.round(seconds * 100) / 100, events_per_s: Math.round(sent / seconds) })}\n`)
+    io.stdout(
+      `${JSON.stringify({ sent, topic, format, seed, seconds: Math.round(seconds * 100) / 100, events_per_s: Math.round(sent / seconds) })}\n`,
+    )
     return sent === count ? 0 : 130
   } finally {
     await producer.disconnect()
@@ -89,8 +96,49 @@ async function encoderFor(
     })
   }
   const encoder = await createEncoder(format, {
-    registry: createRegistryClient({ url: registry.url, username: registry.username, password: registry.password }),
+    registry: createRegistryClient({
+      url: registry.url,
+      username: registry.username,
+      password: registry.password,
+    }),
     topic,
   })
   return (interaction) => encoder.encode(interaction)
+}
+
+const DriftSchema = z.record(
+  z.string(),
+  z
+    .object({
+      ttftMedianMs: z.number().positive(),
+      perTokenMedianMs: z.number().positive(),
+      latencyMultiplier: z.number().positive(),
+      latencyOffsetMs: z.number(),
+      errorRate: z.number().min(0).max(1),
+      timeoutRate: z.number().min(0).max(1),
+      refusalRate: z.number().min(0).max(1),
+    })
+    .partial()
+    .strict(),
+)
+
+/** --drift: per model_version changes of the synthetic traffic, for demos and drift tests. */
+function parseDrift(text: string | undefined): SyntheticOptions['versions'] {
+  if (text === undefined) return undefined
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch {
+    throw new ConfigError('--drift is not JSON', { fix: `e.g. --drift '{"v2":{"refusalRate":0.2}}'` })
+  }
+  const parsed = DriftSchema.safeParse(raw)
+  if (!parsed.success) {
+    throw new ConfigError(
+      `--drift: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      {
+        fix: 'keys per version: ttftMedianMs, perTokenMedianMs, latencyMultiplier, latencyOffsetMs, errorRate, timeoutRate, refusalRate',
+      },
+    )
+  }
+  return parsed.data
 }

@@ -1,12 +1,14 @@
 // driftwatch start: the monitor in one process — ingest, scheduled jobs and the local
 // HTTP endpoint — because the embedded store can be opened by one process only.
 
+import { startIngestService } from '../../consumers/ingest-service.ts'
+import { plannedJobs, startJobs } from '../../jobs/start-jobs.ts'
+import { monitorJobs } from '../../rules/monitor-jobs.ts'
 import { parseCommandArgs } from '../args.ts'
 import { type AppContext, appContext, kafkaFor } from '../context.ts'
 import type { CliIO, Command } from '../io.ts'
 import { ownStore } from '../owner.ts'
 import { formatCount, formatIngestProgress } from '../progress.ts'
-import { startIngestService } from '../../consumers/ingest-service.ts'
 
 const USAGE = 'driftwatch start [--config FILE]'
 
@@ -24,7 +26,9 @@ export async function runMonitor(ctx: AppContext, io: CliIO, signal: AbortSignal
   const owned = await ownStore(ctx, 'start')
   try {
     const { kafka, brokers } = await kafkaFor(ctx)
-    io.stderr(`driftwatch: monitoring ${ctx.config.kafka.topics.join(', ')} on ${brokers.join(',')}; store ${owned.store.kind} ${owned.store.location}; http ${owned.server.url}\n`)
+    io.stderr(
+      `driftwatch: monitoring ${ctx.config.kafka.topics.join(', ')} on ${brokers.join(',')}; store ${owned.store.kind} ${owned.store.location}; http ${owned.server.url}\n`,
+    )
     const ingest = await startIngestService({
       kafka,
       store: owned.store,
@@ -32,13 +36,41 @@ export async function runMonitor(ctx: AppContext, io: CliIO, signal: AbortSignal
       log: ctx.log,
       onProgress: (p) => io.stderr(`${formatIngestProgress(p)}\n`),
     })
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
+    await producer.connect()
+    const scoring = plannedJobs(ctx.config)
+      .filter((j) => j.enabled)
+      .map((j) => j.name)
+    const jobsStop = new AbortController()
+    const scheduler = await startJobs({
+      store: owned.store,
+      config: ctx.config,
+      log: ctx.log,
+      env: io.env,
+      cwd: io.cwd,
+      signal: jobsStop.signal,
+      jobs: monitorJobs({
+        config: ctx.config,
+        store: owned.store,
+        env: io.env,
+        log: ctx.log,
+        producer,
+        scoringJobs: scoring,
+      }),
+    })
+    io.stderr(
+      `driftwatch: ${ctx.config.rules.length} rules; jobs ${[...scoring, 'detect_versions', 'evaluate'].join(', ')}; verdicts at ${owned.server.url}/verdict?version=V\n`,
+    )
     try {
       await new Promise<void>((resolve) => {
         if (signal.aborted) resolve()
         signal.addEventListener('abort', () => resolve(), { once: true })
       })
     } finally {
+      jobsStop.abort()
+      await scheduler.stop()
       await ingest.stop()
+      await producer.disconnect()
     }
     io.stderr(`driftwatch: stopped; ${formatCount(ingest.consumer.totals.stored)} rows stored this run\n`)
     return 0

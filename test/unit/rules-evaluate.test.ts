@@ -7,12 +7,30 @@ import { evaluateLook, type LookInput, type RuleState } from '../../rules/evalua
 import { EvaluationSchema, type Rule, RuleSchema } from '../../rules/schema.ts'
 import { createRng } from '../../stats/index.ts'
 
-const settings = EvaluationSchema.parse({ pending_evaluations: 2, resolve_evaluations: 3, cooldown: '30m', min_samples: 300 })
+const settings = EvaluationSchema.parse({
+  pending_evaluations: 2,
+  resolve_evaluations: 3,
+  cooldown: '30m',
+  min_samples: 300,
+})
 const scope = { model_version: 'v2', variant_id: 'canary', segment: 'invoice_extraction', modality: 'text' }
-const rate = (n: number, x: number): ScopeStats => ({ scope, n, x, value: n ? x / n : 0, variance: 0, standardError: 0 })
+const rate = (n: number, x: number): ScopeStats => ({
+  scope,
+  n,
+  x,
+  value: n ? x / n : 0,
+  variance: 0,
+  standardError: 0,
+})
 const MIN = 60_000
 
-function look(rule: Rule, prev: RuleState | undefined, now: number, candidate: ScopeStats, extra: Partial<LookInput> = {}) {
+function look(
+  rule: Rule,
+  prev: RuleState | undefined,
+  now: number,
+  candidate: ScopeStats,
+  extra: Partial<LookInput> = {},
+) {
   return evaluateLook(prev, {
     rule,
     metric: metricDefinition(rule.metric),
@@ -26,7 +44,12 @@ function look(rule: Rule, prev: RuleState | undefined, now: number, candidate: S
   })
 }
 
-const hallucination = RuleSchema.parse({ name: 'h', metric: 'hallucination_rate', above: 0.01, action: 'rollback' })
+const hallucination = RuleSchema.parse({
+  name: 'h',
+  metric: 'hallucination_rate',
+  above: 0.01,
+  action: 'rollback',
+})
 
 describe('rule evaluation', () => {
   it('is inconclusive below min_samples, whatever the rate', () => {
@@ -58,12 +81,16 @@ describe('rule evaluation', () => {
   it('resolves after resolve_evaluations healthy looks, then cools down before paging again', () => {
     let state: RuleState | undefined
     let t = 0
-    for (let i = 1; i <= 3; i++) state = look(hallucination, state, (t = i * MIN), rate(400 * i, 20 * i)).state
+    for (let i = 1; i <= 3; i++) {
+      t = i * MIN
+      state = look(hallucination, state, t, rate(400 * i, 20 * i)).state
+    }
     expect(state!.status).toBe('firing')
     const healthy = rate(500, 1)
     const resolves: (string | null)[] = []
     for (let i = 0; i < 3; i++) {
-      const r = look(hallucination, state, (t += MIN), rate(2000, 100), { recent: healthy })
+      t += MIN
+      const r = look(hallucination, state, t, rate(2000, 100), { recent: healthy })
       state = r.state
       resolves.push(r.transition)
     }
@@ -72,7 +99,8 @@ describe('rule evaluation', () => {
     // It breaks again 5 minutes later: firing, but inside the cooldown: not paged.
     const again: (string | null)[] = []
     for (let i = 1; i <= 3; i++) {
-      const r = look(hallucination, state, (t += MIN), rate(400 * i, 20 * i))
+      t += MIN
+      const r = look(hallucination, state, t, rate(400 * i, 20 * i))
       state = r.state
       again.push(r.transition)
     }
@@ -82,7 +110,9 @@ describe('rule evaluation', () => {
     // Still broken after the cooldown: paged now, once.
     const later = look(hallucination, state, t + 31 * MIN, rate(5000, 250), { recent: rate(500, 25) })
     expect(later.transition).toBe('fire')
-    expect(look(hallucination, later.state, t + 32 * MIN, rate(5000, 250), { recent: rate(500, 25) }).transition).toBeNull()
+    expect(
+      look(hallucination, later.state, t + 32 * MIN, rate(5000, 250), { recent: rate(500, 25) }).transition,
+    ).toBeNull()
   })
 
   it('starts a fresh test when the scorer version changes', () => {
@@ -95,8 +125,21 @@ describe('rule evaluation', () => {
   })
 
   it('compares against a baseline for increase_by rules', () => {
-    const rule = RuleSchema.parse({ name: 'p99', metric: 'latency_p99_ms', compare_to: 'last_stable', increase_by: 200, action: 'rollback' })
-    const q = (value: number, n: number): ScopeStats => ({ scope, n, x: 0, value, variance: 0, standardError: 15 })
+    const rule = RuleSchema.parse({
+      name: 'p99',
+      metric: 'latency_p99_ms',
+      compare_to: 'last_stable',
+      increase_by: 200,
+      action: 'rollback',
+    })
+    const q = (value: number, n: number): ScopeStats => ({
+      scope,
+      n,
+      x: 0,
+      value,
+      variance: 0,
+      standardError: 15,
+    })
     let state: RuleState | undefined
     const up250: (string | null)[] = []
     for (let i = 1; i <= 3; i++) {
@@ -116,7 +159,14 @@ describe('rule evaluation', () => {
 
   it('keeps the false alarm rate of a stable stream within alpha over many evaluation cycles', () => {
     // A/A: the candidate's true rate equals the baseline's; 60 looks per run on growing data.
-    const rule = RuleSchema.parse({ name: 'aa', metric: 'refusal_rate', compare_to: 'last_stable', increase_by: 0.005, confidence: 0.95, min_samples: 100 })
+    const rule = RuleSchema.parse({
+      name: 'aa',
+      metric: 'refusal_rate',
+      compare_to: 'last_stable',
+      increase_by: 0.005,
+      confidence: 0.95,
+      min_samples: 100,
+    })
     const rng = createRng(2024)
     const runs = 400
     let alarms = 0

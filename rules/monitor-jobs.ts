@@ -1,0 +1,57 @@
+// The jobs that turn scores into decisions, built from config for a long-running process:
+// `detect_versions` (new model versions seen in traffic go to the deployments table) and
+// `evaluate` (every rule, then alerts). Scoring jobs are registered before them.
+
+import type { Producer } from 'kafkajs'
+import { createEmitterFromConfig } from '../alerts/from-config.ts'
+import type { Config } from '../config/schema.ts'
+import { detectNewVersions, lastStable } from '../deploy/deployments.ts'
+import type { JobDefinition } from '../jobs/registry.ts'
+import type { Logger } from '../lib/log.ts'
+import type { Store } from '../store/store.ts'
+import { createEvaluateJob } from './evaluate-job.ts'
+
+export interface MonitorJobsOptions {
+  config: Config
+  store: Store
+  env: NodeJS.ProcessEnv
+  log: Logger
+  /** Connected producer for rollback triggers (Kafka sink); optional. */
+  producer?: Pick<Producer, 'send'>
+  /** Names of the scoring jobs registered before these. */
+  scoringJobs: readonly string[]
+}
+
+export function monitorJobs(options: MonitorJobsOptions): JobDefinition[] {
+  const { config, store } = options
+  const detect: JobDefinition = {
+    name: 'detect_versions',
+    description: 'record model versions seen in traffic as detected deployments',
+    defaultSchedule: '* * * * *',
+    async run() {
+      const found = await detectNewVersions(store)
+      return {
+        status: 'ok',
+        rowsDone: found.length,
+        rowsTotal: found.length,
+        spendUsd: 0,
+        message: found.length
+          ? `new versions: ${found.map((d) => d.model_version).join(', ')}`
+          : 'no new versions',
+        detail: {},
+      }
+    },
+  }
+  const evaluate = createEvaluateJob({
+    emitter: createEmitterFromConfig({
+      config,
+      env: options.env,
+      log: options.log,
+      producer: options.producer,
+    }),
+    lastStable: async (excluding) => (await lastStable(store, { excluding }))?.model_version,
+    dependsOn: [...options.scoringJobs, 'detect_versions'],
+    defaultSchedule: config.evaluation.schedule,
+  })
+  return [detect, evaluate]
+}

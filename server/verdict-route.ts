@@ -1,0 +1,20 @@
+// GET /verdict?version=V: pass | fail | inconclusive with the numbers behind it, read from
+// the persisted rule states. Shaped for an Argo Rollouts web metric (see docs/rollouts.md).
+
+import { ConfigError } from '../lib/errors.ts'
+import { loadRuleStates } from '../rules/state-store.ts'
+import { computeVerdict } from '../rules/verdict.ts'
+import type { Store } from '../store/store.ts'
+import type { Route } from './http.ts'
+
+export function verdictRoute(store: Store, ruleNames: () => readonly string[]): Route {
+  return async (request) => {
+    const version = request.query.get('version')
+    if (!version)
+      throw new ConfigError('GET /verdict needs ?version=<model_version>', {
+        fix: 'e.g. /verdict?version=v2',
+      })
+    const states = [...(await loadRuleStates(store)).values()]
+    return { status: 200, body: computeVerdict(version, ruleNames(), states) }
+  }
+}

@@ -19,7 +19,12 @@ export interface EmitterFromConfigOptions {
   producer?: Pick<Producer, 'send'>
 }
 
-export function createEmitterFromConfig({ config, env, log, producer }: EmitterFromConfigOptions): AlertEmitter {
+export function createEmitterFromConfig({
+  config,
+  env,
+  log,
+  producer,
+}: EmitterFromConfigOptions): AlertEmitter {
   const { alerts } = config
   let pagerduty: Parameters<typeof createAlertEmitter>[0]['pagerduty']
   if (alerts.pagerduty) {
@@ -45,6 +50,9 @@ export function createEmitterFromConfig({ config, env, log, producer }: EmitterF
     }
     webhook = createWebhookSender({ url: alerts.webhook.url, secret, log })
   }
-  const kafka = alerts.kafka && producer ? createKafkaTriggerPublisher({ producer, topic: config.kafka.rollback_topic, log }) : undefined
+  const kafka =
+    alerts.kafka && producer
+      ? createKafkaTriggerPublisher({ producer, topic: config.kafka.rollback_topic, log })
+      : undefined
   return createAlertEmitter({ pagerduty, webhook, kafka, log })
 }

@@ -58,13 +58,23 @@ export async function recordAlert(store: Store, record: AlertRecord, now = Date.
 
 /** Alerts whose latest row still misses a sink: to be completed (idempotently) by the next cycle. */
 export async function undeliveredAlerts(store: Store): Promise<AlertRecord[]> {
-  const rows = await store.query<{ payload: string; sinks: SinkName[]; sent_to: SinkName[]; last_error: string }>(
+  const rows = await store.query<{
+    payload: string
+    sinks: SinkName[]
+    sent_to: SinkName[]
+    last_error: string
+  }>(
     `SELECT argMax(payload, created_at) AS payload, argMax(sinks, created_at) AS sinks,
             argMax(sent_to, created_at) AS sent_to, argMax(last_error, created_at) AS last_error
      FROM alerts GROUP BY alert_id
      HAVING length(arrayFilter(s -> NOT has(sent_to, s), sinks)) > 0`,
   )
-  return rows.map((r) => ({ alert: JSON.parse(r.payload), sinks: r.sinks, sentTo: r.sent_to, lastError: r.last_error }))
+  return rows.map((r) => ({
+    alert: JSON.parse(r.payload),
+    sinks: r.sinks,
+    sentTo: r.sent_to,
+    lastError: r.last_error,
+  }))
 }
 
 /** The newest alert of an incident key, if any: a 'firing' one means the incident is open. */

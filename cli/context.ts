@@ -4,8 +4,8 @@
 import { loadConfig } from '../config/load.ts'
 import type { Config } from '../config/schema.ts'
 import { kafkaStatus } from '../infra/kafka-local.ts'
-import { createLogger, type Logger } from '../lib/log.ts'
 import { createKafka } from '../lib/kafka-client.ts'
+import { createLogger, type Logger } from '../lib/log.ts'
 import { createStore, type Store } from '../store/store.ts'
 import type { CliIO } from './io.ts'
 

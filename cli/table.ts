@@ -5,8 +5,14 @@ export function renderTable(jsonCompactWithNames: string): string {
   if (lines.length === 0) return '(no columns)\n'
   const [header, ...rows] = lines.map((line) => (JSON.parse(line) as unknown[]).map(cell))
   const widths = header!.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)))
-  const numeric = header!.map((_, i) => rows.length > 0 && rows.every((r) => /^-?[\d.e+-]+$/.test(r[i] ?? '')))
-  const format = (r: string[]) => r.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd()
+  const numeric = header!.map(
+    (_, i) => rows.length > 0 && rows.every((r) => /^-?[\d.e+-]+$/.test(r[i] ?? '')),
+  )
+  const format = (r: string[]) =>
+    r
+      .map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd()
   const out = [format(header!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(format)]
   out.push(`(${rows.length} row${rows.length === 1 ? '' : 's'})`)
   return `${out.join('\n')}\n`

@@ -6,9 +6,9 @@
 
 import type { KafkaMessage, Message } from 'kafkajs'
 import type { Interaction } from '../contract/interaction.ts'
-import { PoisonMessageError, StoreError, errorMessage } from '../lib/errors.ts'
-import type { Store } from '../store/store.ts'
+import { errorMessage, PoisonMessageError, StoreError } from '../lib/errors.ts'
 import { storeErrorKind } from '../store/errors.ts'
+import type { Store } from '../store/store.ts'
 import { deadLetterMessage, ingestErrorRow, type Poison } from './dead-letter.ts'
 import { interactionRow, type KafkaSource } from './rows.ts'
 
@@ -71,20 +71,32 @@ export async function ingestBatch(
     const result = decoded[i]!
     const source: KafkaSource = { topic: ref.topic, partition: ref.partition, offset: message.offset }
     if (result === 'skip') skipped++
-    else if (result instanceof PoisonMessageError) poisons.push({ source, message, reason: result.reason, detail: result.message })
+    else if (result instanceof PoisonMessageError)
+      poisons.push({ source, message, reason: result.reason, detail: result.message })
     else rows.push({ source, message, row: interactionRow(result, source) })
   })
 
   poisons.push(...(await insertRows(ref, rows, deps.store)))
 
   if (poisons.length > 0) {
-    await deps.store.insert('ingest_errors', poisons.map(ingestErrorRow), { dedupToken: tokenFor(ref, poisons.map((p) => p.source.offset), 'errors') })
+    await deps.store.insert('ingest_errors', poisons.map(ingestErrorRow), {
+      dedupToken: tokenFor(
+        ref,
+        poisons.map((p) => p.source.offset),
+        'errors',
+      ),
+    })
     await deps.deadLetters.send(poisons.map((p) => deadLetterMessage(p)))
   }
 
   const reasons: Record<string, number> = {}
   for (const p of poisons) reasons[p.reason] = (reasons[p.reason] ?? 0) + 1
-  return { stored: rows.length - poisons.filter((p) => p.reason === 'store_rejected').length, poisoned: poisons.length, skipped, reasons }
+  return {
+    stored: rows.length - poisons.filter((p) => p.reason === 'store_rejected').length,
+    poisoned: poisons.length,
+    skipped,
+    reasons,
+  }
 }
 
 /**
@@ -98,17 +110,34 @@ async function insertRows(ref: PartitionRef, rows: PendingRow[], store: Store): 
     await store.insert(
       'interactions',
       rows.map((r) => r.row),
-      { dedupToken: tokenFor(ref, rows.map((r) => r.source.offset), 'rows'), compact: true },
+      {
+        dedupToken: tokenFor(
+          ref,
+          rows.map((r) => r.source.offset),
+          'rows',
+        ),
+        compact: true,
+      },
     )
     return []
   } catch (error) {
     if (!(error instanceof StoreError) || storeErrorKind(error) !== 'rejected_data') throw error
     if (rows.length === 1) {
       const [only] = rows
-      return [{ source: only!.source, message: only!.message, reason: 'store_rejected', detail: errorMessage(error) }]
+      return [
+        {
+          source: only!.source,
+          message: only!.message,
+          reason: 'store_rejected',
+          detail: errorMessage(error),
+        },
+      ]
     }
     const half = Math.ceil(rows.length / 2)
-    return [...(await insertRows(ref, rows.slice(0, half), store)), ...(await insertRows(ref, rows.slice(half), store))]
+    return [
+      ...(await insertRows(ref, rows.slice(0, half), store)),
+      ...(await insertRows(ref, rows.slice(half), store)),
+    ]
   }
 }
 
@@ -118,7 +147,11 @@ export function tokenFor(ref: PartitionRef, offsets: string[], kind: string): st
 }
 
 /** Offsets from `fromOffset` on that are already stored (rows or recorded poison). */
-export async function storedOffsets(store: Store, ref: PartitionRef, fromOffset: string): Promise<Set<number>> {
+export async function storedOffsets(
+  store: Store,
+  ref: PartitionRef,
+  fromOffset: string,
+): Promise<Set<number>> {
   const params = { topic: ref.topic, partition: ref.partition, from: fromOffset }
   const rows = await store.query<{ o: number }>(
     `SELECT kafka_offset AS o FROM interactions

@@ -10,7 +10,13 @@ import { errorMessage, isRetriable } from '../lib/errors.ts'
 import type { Logger } from '../lib/log.ts'
 import { abortableSleep, backoffDelay } from '../lib/retry.ts'
 import type { Store } from '../store/store.ts'
-import { type DeadLetterSink, type IngestBatchResult, ingestBatch, type MessageDecoder, storedOffsets } from './ingest-batch.ts'
+import {
+  type DeadLetterSink,
+  type IngestBatchResult,
+  ingestBatch,
+  type MessageDecoder,
+  storedOffsets,
+} from './ingest-batch.ts'
 
 export interface IngestConsumerOptions {
   kafka: Kafka
@@ -117,8 +123,15 @@ export class IngestConsumer extends EventEmitter<{
         const first = chunk[0]!.offset
         // After a restart, rebalance or seek, rows past the committed offset may already be
         // stored by the run that crashed: look them up once, then trust our own progress.
-        const skip = this.expected.get(key) === first ? new Set<number>() : await storedOffsets(this.options.store, ref, first)
-        return ingestBatch(ref, chunk, skip, { store: this.options.store, decoder: this.options.decoder, deadLetters: this.deadLetters })
+        const skip =
+          this.expected.get(key) === first
+            ? new Set<number>()
+            : await storedOffsets(this.options.store, ref, first)
+        return ingestBatch(ref, chunk, skip, {
+          store: this.options.store,
+          decoder: this.options.decoder,
+          deadLetters: this.deadLetters,
+        })
       })
       if (result === undefined) return
       const last = chunk[chunk.length - 1]!.offset
@@ -126,7 +139,13 @@ export class IngestConsumer extends EventEmitter<{
       resolveOffset(last)
       this.expected.set(key, nextOffset(last))
       this.count(result)
-      this.emit('chunk', { ...result, ...ref, lastOffset: last, highWatermark: batch.highWatermark, durationMs: Date.now() - begun })
+      this.emit('chunk', {
+        ...result,
+        ...ref,
+        lastOffset: last,
+        highWatermark: batch.highWatermark,
+        durationMs: Date.now() - begun,
+      })
       await heartbeat()
     }
   }
@@ -156,7 +175,10 @@ export class IngestConsumer extends EventEmitter<{
         if (!isRetriable(error)) throw error
         downSince ??= Date.now()
         this.totals.retries++
-        const delayMs = backoffDelay(attempt, { initialMs: config.retry_initial_ms, maxMs: config.retry_max_ms })
+        const delayMs = backoffDelay(attempt, {
+          initialMs: config.retry_initial_ms,
+          maxMs: config.retry_max_ms,
+        })
         const fields = { error: errorMessage(error), attempt: attempt + 1, delayMs }
         if (attempt === 0) log.warn('store unavailable, ingestion paused; retrying', fields)
         else log.debug('store still unavailable', fields)

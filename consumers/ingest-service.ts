@@ -48,7 +48,11 @@ export async function startIngestService(options: IngestServiceOptions): Promise
   const topics = options.topics ?? config.kafka.topics
   const groupId = options.groupId ?? config.kafka.group_id
   const registry = config.schema_registry.url
-    ? createRegistryClient({ url: config.schema_registry.url, username: config.schema_registry.username, password: config.schema_registry.password })
+    ? createRegistryClient({
+        url: config.schema_registry.url,
+        username: config.schema_registry.username,
+        password: config.schema_registry.password,
+      })
     : undefined
   const decoder = createDecoder({ registry, maxMessageBytes: config.ingest.max_message_bytes })
   const consumer = new IngestConsumer({

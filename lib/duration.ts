@@ -14,14 +14,21 @@ export function parseDuration(text: string): number | undefined {
 export const durationSchema = z.string().transform((text, ctx) => {
   const ms = parseDuration(text)
   if (ms === undefined || ms <= 0) {
-    ctx.addIssue({ code: 'custom', message: `expected a duration like 30s, 15m, 24h or 7d, got ${JSON.stringify(text)}` })
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a duration like 30s, 15m, 24h or 7d, got ${JSON.stringify(text)}`,
+    })
     return z.NEVER
   }
   return ms
 })
 
 export function formatDuration(ms: number): string {
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+  ] as const) {
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`
   }
   return `${Math.round(ms / 1000)}s`

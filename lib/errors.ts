@@ -54,7 +54,11 @@ export class PoisonMessageError extends DriftwatchError {
 export class HttpError extends DriftwatchError {
   readonly status: number
   readonly retryAfterMs: number | undefined
-  constructor(status: number, message: string, options: DriftwatchErrorOptions & { retryAfterMs?: number } = {}) {
+  constructor(
+    status: number,
+    message: string,
+    options: DriftwatchErrorOptions & { retryAfterMs?: number } = {},
+  ) {
     super('HTTP', message, { retriable: status === 429 || status >= 500, ...options })
     this.status = status
     this.retryAfterMs = options.retryAfterMs

@@ -31,7 +31,8 @@ export function createKafka({ config, brokers, log, clientId }: KafkaClientOptio
       const { message, ...fields } = entry.log
       // kafkajs warns about its own partitioner default at every start: noise, not news.
       if (/KafkaJS v2.0.0 switched default partitioner/.test(message)) return
-      const level = entry.level <= KafkaLogLevel.ERROR ? 'error' : entry.level === KafkaLogLevel.WARN ? 'warn' : 'debug'
+      const level =
+        entry.level <= KafkaLogLevel.ERROR ? 'error' : entry.level === KafkaLogLevel.WARN ? 'warn' : 'debug'
       kafkaLog[level](message, { namespace: entry.namespace, ...fields })
     },
   })

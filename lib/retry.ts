@@ -18,7 +18,11 @@ export interface RetryOptions {
   random?: () => number
 }
 
-export function backoffDelay(attempt: number, options: Pick<RetryOptions, 'initialMs' | 'maxMs' | 'jitter'>, random = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  options: Pick<RetryOptions, 'initialMs' | 'maxMs' | 'jitter'>,
+  random = Math.random,
+): number {
   const exp = Math.min(options.maxMs, options.initialMs * 2 ** attempt)
   const jitter = options.jitter ?? 0.2
   return Math.round(exp * (1 - jitter) + exp * jitter * random())

@@ -32,7 +32,13 @@ export interface ScoreMetric extends MetricBase {
 
 export type MetricDefinition = InteractionMetric | ScoreMetric
 
-const q = (name: string, p: number, expr: string, filter: string, description: string): InteractionMetric => ({
+const q = (
+  name: string,
+  p: number,
+  expr: string,
+  filter: string,
+  description: string,
+): InteractionMetric => ({
   name,
   kind: 'quantile',
   source: 'interactions',
@@ -73,7 +79,8 @@ export const METRICS: Readonly<Record<string, MetricDefinition>> = Object.freeze
     scoreMetric: 'refusal',
     worse: 'higher',
     unit: 'share',
-    description: 'share of interactions whose answer is a refusal or failure to answer (built-in detector, every row)',
+    description:
+      'share of interactions whose answer is a refusal or failure to answer (built-in detector, every row)',
   },
   helpfulness_mean: {
     name: 'helpfulness_mean',
@@ -85,9 +92,27 @@ export const METRICS: Readonly<Record<string, MetricDefinition>> = Object.freeze
     unit: 'score 1-5',
     description: 'mean judge helpfulness score',
   },
-  latency_p50_ms: q('latency_p50_ms', 0.5, 'latency_ms', "status = 'ok'", 'median end-to-end latency of successful requests'),
-  latency_p95_ms: q('latency_p95_ms', 0.95, 'latency_ms', "status = 'ok'", 'p95 end-to-end latency of successful requests'),
-  latency_p99_ms: q('latency_p99_ms', 0.99, 'latency_ms', "status = 'ok'", 'p99 end-to-end latency of successful requests'),
+  latency_p50_ms: q(
+    'latency_p50_ms',
+    0.5,
+    'latency_ms',
+    "status = 'ok'",
+    'median end-to-end latency of successful requests',
+  ),
+  latency_p95_ms: q(
+    'latency_p95_ms',
+    0.95,
+    'latency_ms',
+    "status = 'ok'",
+    'p95 end-to-end latency of successful requests',
+  ),
+  latency_p99_ms: q(
+    'latency_p99_ms',
+    0.99,
+    'latency_ms',
+    "status = 'ok'",
+    'p99 end-to-end latency of successful requests',
+  ),
   ttft_p95_ms: q('ttft_p95_ms', 0.95, 'ttft_ms', 'ttft_ms IS NOT NULL', 'p95 time to first token'),
   error_rate: {
     name: 'error_rate',

@@ -58,7 +58,11 @@ export function buildScopeStatsQuery(q: StatsQuery): { sql: string; params: Reco
     table = 'scores FINAL'
     time = 'interaction_ts'
     value = 'value'
-    conditions.push('scorer = {scorer:String}', 'metric = {score_metric:String}', 'scorer_version = {scorer_version:String}')
+    conditions.push(
+      'scorer = {scorer:String}',
+      'metric = {score_metric:String}',
+      'scorer_version = {scorer_version:String}',
+    )
     params.scorer = m.scorer
     params.score_metric = m.scoreMetric
     params.scorer_version = q.scorerVersion ?? ''
@@ -68,7 +72,10 @@ export function buildScopeStatsQuery(q: StatsQuery): { sql: string; params: Reco
     value = m.kind === 'rate' ? `toFloat64(${m.expr})` : `toFloat64(${m.expr})`
     if (m.filter) conditions.push(m.filter)
   }
-  conditions.unshift(`${time} >= fromUnixTimestamp64Milli(toInt64({from:Float64} * 1000))`, `${time} < fromUnixTimestamp64Milli(toInt64({to:Float64} * 1000))`)
+  conditions.unshift(
+    `${time} >= fromUnixTimestamp64Milli(toInt64({from:Float64} * 1000))`,
+    `${time} < fromUnixTimestamp64Milli(toInt64({to:Float64} * 1000))`,
+  )
   for (const column of SCOPE_COLUMNS) {
     const wanted = q.where?.[column]
     if (wanted !== undefined && wanted !== ALL) {
@@ -78,13 +85,16 @@ export function buildScopeStatsQuery(q: StatsQuery): { sql: string; params: Reco
   }
   let aggregates: string
   if (m.kind === 'rate') aggregates = `count() AS n, sum(${value}) AS x`
-  else if (m.kind === 'mean') aggregates = `count() AS n, avg(${value}) AS mean, varSamp(${value}) AS variance`
+  else if (m.kind === 'mean')
+    aggregates = `count() AS n, avg(${value}) AS mean, varSamp(${value}) AS variance`
   else {
     const p = (m as { p: number }).p
     const h = quantileBandwidth(p)
     aggregates = `count() AS n, quantilesExact(${p - h}, ${p}, ${p + h})(${value}) AS qs`
   }
-  const groups = q.poolVariants ? ['model_version', `'${ALL}' AS variant_id`, 'segment', 'modality'] : [...SCOPE_COLUMNS]
+  const groups = q.poolVariants
+    ? ['model_version', `'${ALL}' AS variant_id`, 'segment', 'modality']
+    : [...SCOPE_COLUMNS]
   const groupBy = q.poolVariants ? 'model_version, segment, modality' : SCOPE_COLUMNS.join(', ')
   const sql = `SELECT ${groups.join(', ')}, ${aggregates}
 FROM ${table}
@@ -113,14 +123,33 @@ export async function fetchScopeStats(store: Store, q: StatsQuery): Promise<Scop
 
 export function toStats(metric: MetricDefinition, row: RawRow): ScopeStats {
   const n = Number(row.n)
-  const scope = { model_version: row.model_version, variant_id: row.variant_id, segment: row.segment, modality: row.modality }
+  const scope = {
+    model_version: row.model_version,
+    variant_id: row.variant_id,
+    segment: row.segment,
+    modality: row.modality,
+  }
   if (metric.kind === 'rate') {
     const x = Number(row.x ?? 0)
-    return { scope, n, x, value: n > 0 ? x / n : 0, variance: 0, standardError: n > 0 ? Math.sqrt(((x / n) * (1 - x / n)) / n) : Infinity }
+    return {
+      scope,
+      n,
+      x,
+      value: n > 0 ? x / n : 0,
+      variance: 0,
+      standardError: n > 0 ? Math.sqrt(((x / n) * (1 - x / n)) / n) : Infinity,
+    }
   }
   if (metric.kind === 'mean') {
     const variance = Number.isFinite(Number(row.variance)) ? Number(row.variance) : 0
-    return { scope, n, x: 0, value: Number(row.mean ?? 0), variance, standardError: n > 1 ? Math.sqrt(variance / n) : Infinity }
+    return {
+      scope,
+      n,
+      x: 0,
+      value: Number(row.mean ?? 0),
+      variance,
+      standardError: n > 1 ? Math.sqrt(variance / n) : Infinity,
+    }
   }
   const p = (metric as { p: number }).p
   const h = quantileBandwidth(p)
@@ -131,7 +160,11 @@ export function toStats(metric: MetricDefinition, row: RawRow): ScopeStats {
 }
 
 /** The newest scorer_version with scores for a metric: baselines stay within it. */
-export async function latestScorerVersion(store: Store, scorer: string, scoreMetric: string): Promise<string | undefined> {
+export async function latestScorerVersion(
+  store: Store,
+  scorer: string,
+  scoreMetric: string,
+): Promise<string | undefined> {
   const rows = await store.query<{ v: string }>(
     'SELECT scorer_version AS v FROM scores WHERE scorer = {scorer:String} AND metric = {m:String} ORDER BY scored_at DESC, scorer_version DESC LIMIT 1',
     { scorer, m: scoreMetric },

@@ -7,7 +7,9 @@ import type { Interaction } from '../contract/interaction.ts'
 import { abortableSleep } from '../lib/retry.ts'
 import { type SyntheticOptions, syntheticInteraction } from './synthetic.ts'
 
-export type EncodeFn = (interaction: Interaction) => Promise<Pick<Message, 'value' | 'headers'>> | Pick<Message, 'value' | 'headers'>
+export type EncodeFn = (
+  interaction: Interaction,
+) => Promise<Pick<Message, 'value' | 'headers'>> | Pick<Message, 'value' | 'headers'>
 
 export interface ProduceOptions {
   producer: Producer
@@ -33,7 +35,9 @@ export async function produceSynthetic(options: ProduceOptions): Promise<number>
   const { producer, topic, count, rate, signal } = options
   const from = options.from ?? 0
   // At a fixed rate, send ~10 batches a second so the stream looks continuous.
-  const batchSize = rate ? Math.max(1, Math.min(options.batchSize ?? 1000, Math.ceil(rate / 10))) : (options.batchSize ?? 1000)
+  const batchSize = rate
+    ? Math.max(1, Math.min(options.batchSize ?? 1000, Math.ceil(rate / 10)))
+    : (options.batchSize ?? 1000)
   const started = Date.now()
   let sent = 0
   const maxBatchBytes = options.maxBatchBytes ?? 512 * 1024

@@ -54,11 +54,18 @@ export async function startLocalServer(options: {
   }
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, routes: Record<string, Route>): Promise<void> {
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  routes: Record<string, Route>,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost')
   const route = routes[`${req.method} ${url.pathname}`]
   if (!route) {
-    send(res, { status: 404, body: { error: `no route ${req.method} ${url.pathname}`, routes: Object.keys(routes) } })
+    send(res, {
+      status: 404,
+      body: { error: `no route ${req.method} ${url.pathname}`, routes: Object.keys(routes) },
+    })
     return
   }
   let body: unknown
@@ -76,14 +83,23 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: Record<
   } catch (error) {
     const status = error instanceof DriftwatchError && !error.retriable ? 400 : 500
     const code = error instanceof DriftwatchError ? error.code : 'INTERNAL'
-    send(res, { status, body: { error: errorMessage(error), code, fix: error instanceof DriftwatchError ? error.fix : undefined } })
+    send(res, {
+      status,
+      body: {
+        error: errorMessage(error),
+        code,
+        fix: error instanceof DriftwatchError ? error.fix : undefined,
+      },
+    })
   }
 }
 
 function send(res: ServerResponse, response: HttpResponse): void {
   if (res.headersSent) return
   const text = typeof response.body === 'string' ? response.body : JSON.stringify(response.body)
-  res.writeHead(response.status, { 'content-type': response.contentType ?? 'application/json; charset=utf-8' })
+  res.writeHead(response.status, {
+    'content-type': response.contentType ?? 'application/json; charset=utf-8',
+  })
   res.end(text)
 }
 

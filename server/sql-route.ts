@@ -8,7 +8,9 @@ import type { Route } from './http.ts'
 
 export const SqlRequestSchema = z.object({
   query: z.string().min(1, 'query is empty'),
-  format: z.enum(['JSONEachRow', 'JSONCompactEachRowWithNames', 'CSVWithNames', 'TabSeparatedWithNames']).default('JSONEachRow'),
+  format: z
+    .enum(['JSONEachRow', 'JSONCompactEachRowWithNames', 'CSVWithNames', 'TabSeparatedWithNames'])
+    .default('JSONEachRow'),
   params: z.record(z.string(), z.unknown()).optional(),
 })
 
@@ -16,7 +18,9 @@ export function sqlRoute(store: Store): Route {
   return async (request) => {
     const parsed = SqlRequestSchema.safeParse(request.body)
     if (!parsed.success) {
-      throw new ConfigError(`bad /sql request: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
+      throw new ConfigError(
+        `bad /sql request: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      )
     }
     const { query, format, params } = parsed.data
     const text = await store.queryReadOnly(query, params, format as ReadOnlyFormat)

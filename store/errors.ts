@@ -3,7 +3,7 @@
 // never by message text.
 
 import { ClickHouseError } from '@clickhouse/client'
-import { DriftwatchError, StoreError, errorMessage } from '../lib/errors.ts'
+import { DriftwatchError, errorMessage, StoreError } from '../lib/errors.ts'
 
 // ClickHouse codes that mean "the data or the query is wrong": retrying cannot help.
 // MEMORY_LIMIT_EXCEEDED and TOO_MANY_PARTS are load, not bad data: they stay retriable.
@@ -24,26 +24,44 @@ const REJECTED_DATA_CODES = new Set([
 
 // Codes of a wrong query (SQL typed by a person, or a bug): not retriable either.
 const QUERY_CODES = new Set([
-  1, 2, 8, 9, 10, 16, 36, 42, 43, 44, 46, 47, 48, 50, 57, 60, 62, 63, 81, 82, 115, 164, 170, 179, 184, 215, 352, 386, 497,
+  1, 2, 8, 9, 10, 16, 36, 42, 43, 44, 46, 47, 48, 50, 57, 60, 62, 63, 81, 82, 115, 164, 170, 179, 184, 215,
+  352, 386, 497,
 ])
 
 // Node/undici network failures: the server is down or unreachable.
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET'])
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+])
 
 export type StoreErrorKind = 'rejected_data' | 'bad_query' | 'unavailable'
 
 export function toStoreError(error: unknown, context?: string): StoreError {
   if (error instanceof StoreError) return error
-  if (error instanceof DriftwatchError) return new StoreError(error.code, error.message, { retriable: error.retriable, cause: error })
+  if (error instanceof DriftwatchError)
+    return new StoreError(error.code, error.message, { retriable: error.retriable, cause: error })
   const message = context ? `${context}: ${errorMessage(error)}` : errorMessage(error)
   if (error instanceof ClickHouseError || hasNumericCode(error)) {
     const code = Number((error as { code: string | number }).code)
     const type = (error as { type?: string }).type ?? 'UNKNOWN'
-    if (REJECTED_DATA_CODES.has(code)) return new StoreError('STORE_REJECTED_DATA', message, { retriable: false, cause: error })
-    if (QUERY_CODES.has(code)) return new StoreError('STORE_BAD_QUERY', message, { retriable: false, cause: error, fix: `ClickHouse error ${type}` })
+    if (REJECTED_DATA_CODES.has(code))
+      return new StoreError('STORE_REJECTED_DATA', message, { retriable: false, cause: error })
+    if (QUERY_CODES.has(code))
+      return new StoreError('STORE_BAD_QUERY', message, {
+        retriable: false,
+        cause: error,
+        fix: `ClickHouse error ${type}`,
+      })
     return new StoreError(`STORE_${type}`, message, { retriable: true, cause: error })
   }
-  const networkCode = (error as { code?: string })?.code ?? (error as { cause?: { code?: string } })?.cause?.code
+  const networkCode =
+    (error as { code?: string })?.code ?? (error as { cause?: { code?: string } })?.cause?.code
   if (networkCode && NETWORK_CODES.has(networkCode)) {
     return new StoreError('STORE_UNAVAILABLE', message, { retriable: true, cause: error })
   }

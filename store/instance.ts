@@ -57,7 +57,11 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
-export function storeLockedError(dataDir: string, owner: InstanceInfo | undefined, cause: unknown): StoreLockedError {
+export function storeLockedError(
+  dataDir: string,
+  owner: InstanceInfo | undefined,
+  cause: unknown,
+): StoreLockedError {
   const who = owner
     ? `driftwatch ${owner.command} (pid ${owner.pid}${owner.url ? `, ${owner.url}` : ''}, since ${owner.started_at})`
     : 'another process'

@@ -36,7 +36,8 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
     })
   const versions = new Set<number>()
   for (const m of migrations) {
-    if (versions.has(m.version)) throw new StoreError('MIGRATION_VERSION', `two migrations share version ${m.version}`)
+    if (versions.has(m.version))
+      throw new StoreError('MIGRATION_VERSION', `two migrations share version ${m.version}`)
     versions.add(m.version)
   }
   return migrations
@@ -58,7 +59,11 @@ export interface MigrateResult {
   current: number
 }
 
-export async function migrate(store: Store, log?: Logger, migrations = loadMigrations()): Promise<MigrateResult> {
+export async function migrate(
+  store: Store,
+  log?: Logger,
+  migrations = loadMigrations(),
+): Promise<MigrateResult> {
   await store.command(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)
   ) ENGINE = ReplacingMergeTree ORDER BY version`)

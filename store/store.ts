@@ -38,7 +38,11 @@ export interface Store {
   close(): Promise<void>
 }
 
-export type ReadOnlyFormat = 'JSONEachRow' | 'JSONCompactEachRowWithNames' | 'CSVWithNames' | 'TabSeparatedWithNames'
+export type ReadOnlyFormat =
+  | 'JSONEachRow'
+  | 'JSONCompactEachRowWithNames'
+  | 'CSVWithNames'
+  | 'TabSeparatedWithNames'
 
 export interface CreateStoreOptions {
   cwd?: string
@@ -50,7 +54,10 @@ const COMMON_SETTINGS: ClickHouseSettings = {
   date_time_output_format: 'iso',
 }
 
-export async function createStore(config: ClickHouseConfig, options: CreateStoreOptions = {}): Promise<Store> {
+export async function createStore(
+  config: ClickHouseConfig,
+  options: CreateStoreOptions = {},
+): Promise<Store> {
   return config.url ? createServerStore(config) : createEmbeddedStore(config, options.cwd ?? process.cwd())
 }
 
@@ -188,9 +195,24 @@ function buildStore(parts: StoreParts): Store {
       if (options.compact) {
         const columns = Object.keys(rows[0]!) as [string, ...string[]]
         const values = rows.map((row) => columns.map((c) => (row as Record<string, unknown>)[c]))
-        await run(() => client.insert({ table, values, columns, format: 'JSONCompactEachRow', clickhouse_settings: settings }))
+        await run(() =>
+          client.insert({
+            table,
+            values,
+            columns,
+            format: 'JSONCompactEachRow',
+            clickhouse_settings: settings,
+          }),
+        )
       } else {
-        await run(() => client.insert({ table, values: rows as object[], format: 'JSONEachRow', clickhouse_settings: settings }))
+        await run(() =>
+          client.insert({
+            table,
+            values: rows as object[],
+            format: 'JSONEachRow',
+            clickhouse_settings: settings,
+          }),
+        )
       }
     },
     async ping() {

@@ -1,12 +1,12 @@
 // driftwatch ingest: run the Kafka → ClickHouse consumer until stopped, or with
 // --until-caught-up until the group has stored and committed everything there is.
 
+import { startIngestService } from '../../consumers/ingest-service.ts'
 import { listFlag, parseCommandArgs } from '../args.ts'
 import { appContext, kafkaFor } from '../context.ts'
 import type { Command } from '../io.ts'
 import { ownStore } from '../owner.ts'
 import { formatCount, formatIngestProgress } from '../progress.ts'
-import { startIngestService } from '../../consumers/ingest-service.ts'
 
 const USAGE = 'driftwatch ingest [--topic T ...] [--group G] [--until-caught-up] [--config FILE]'
 
@@ -14,7 +14,11 @@ export const ingestCommand: Command = async (argv, io) => {
   const { values } = parseCommandArgs(
     'ingest',
     argv,
-    { topic: { type: 'string', multiple: true }, group: { type: 'string' }, 'until-caught-up': { type: 'boolean' } },
+    {
+      topic: { type: 'string', multiple: true },
+      group: { type: 'string' },
+      'until-caught-up': { type: 'boolean' },
+    },
     USAGE,
   )
   if (values.help) {
@@ -27,7 +31,9 @@ export const ingestCommand: Command = async (argv, io) => {
     const { kafka, brokers } = await kafkaFor(ctx)
     const topics = listFlag(values.topic) ?? ctx.config.kafka.topics
     const groupId = values.group ?? ctx.config.kafka.group_id
-    io.stderr(`ingest: ${topics.join(', ')} (group ${groupId}, brokers ${brokers.join(',')}) → ${owned.store.kind} store ${owned.store.location}\n`)
+    io.stderr(
+      `ingest: ${topics.join(', ')} (group ${groupId}, brokers ${brokers.join(',')}) → ${owned.store.kind} store ${owned.store.location}\n`,
+    )
     const service = await startIngestService({
       kafka,
       store: owned.store,
@@ -39,12 +45,17 @@ export const ingestCommand: Command = async (argv, io) => {
     })
     try {
       if (values['until-caught-up']) await service.waitUntilCaughtUp(io.signal)
-      else await new Promise<void>((resolve) => io.signal.addEventListener('abort', () => resolve(), { once: true }))
+      else
+        await new Promise<void>((resolve) =>
+          io.signal.addEventListener('abort', () => resolve(), { once: true }),
+        )
     } finally {
       await service.stop()
     }
     const t = service.consumer.totals
-    io.stderr(`ingest: done, ${formatCount(t.stored)} rows stored, ${formatCount(t.poisoned)} dead-lettered, ${formatCount(t.skipped)} already stored\n`)
+    io.stderr(
+      `ingest: done, ${formatCount(t.stored)} rows stored, ${formatCount(t.poisoned)} dead-lettered, ${formatCount(t.skipped)} already stored\n`,
+    )
     // Stopped by a signal before catching up: not a success for --until-caught-up.
     return values['until-caught-up'] && io.signal.aborted ? 130 : 0
   } finally {

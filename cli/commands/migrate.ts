@@ -1,9 +1,9 @@
 // driftwatch migrate: apply the numbered migrations in sql/migrations.
 
+import { migrate } from '../../store/migrate.ts'
 import { parseCommandArgs } from '../args.ts'
 import { appContext, openStore } from '../context.ts'
 import type { Command } from '../io.ts'
-import { migrate } from '../../store/migrate.ts'
 
 const USAGE = 'driftwatch migrate [--config FILE]'
 

@@ -2,16 +2,20 @@
 // instance's local endpoint when one owns the embedded store, else opens the store itself.
 // Read-only is ClickHouse's own `readonly` setting; a bad query gets ClickHouse's message.
 
-import { choiceFlag, parseCommandArgs } from '../args.ts'
-import { appContext, openStore } from '../context.ts'
-import { renderTable } from '../table.ts'
-import type { Command } from '../io.ts'
 import { ConfigError, DriftwatchError, StoreLockedError } from '../../lib/errors.ts'
 import { readInstanceFile } from '../../store/instance.ts'
 import { embeddedDataDir, type ReadOnlyFormat, type Store } from '../../store/store.ts'
+import { choiceFlag, parseCommandArgs } from '../args.ts'
+import { appContext, openStore } from '../context.ts'
+import type { Command } from '../io.ts'
+import { renderTable } from '../table.ts'
 
 const USAGE = 'driftwatch sql "<query>" [--format table|json|csv] [--param name=value ...] [--config FILE]'
-const FORMATS = { table: 'JSONCompactEachRowWithNames', json: 'JSONEachRow', csv: 'CSVWithNames' } as const satisfies Record<string, ReadOnlyFormat>
+const FORMATS = {
+  table: 'JSONCompactEachRowWithNames',
+  json: 'JSONEachRow',
+  csv: 'CSVWithNames',
+} as const satisfies Record<string, ReadOnlyFormat>
 
 export const sqlCommand: Command = async (argv, io) => {
   const { values, positionals } = parseCommandArgs(
@@ -74,7 +78,12 @@ async function waitForInstanceUrl(dataDir: string, timeoutMs: number): Promise<s
   return undefined
 }
 
-async function viaInstance(url: string, query: string, params: Record<string, string>, format: ReadOnlyFormat): Promise<string> {
+async function viaInstance(
+  url: string,
+  query: string,
+  params: Record<string, string>,
+  format: ReadOnlyFormat,
+): Promise<string> {
   const response = await fetch(`${url}/sql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -95,7 +104,10 @@ function parseParams(list: string[] | undefined): Record<string, string> {
   const params: Record<string, string> = {}
   for (const item of list ?? []) {
     const eq = item.indexOf('=')
-    if (eq <= 0) throw new ConfigError(`--param ${JSON.stringify(item)} is not name=value`, { fix: 'pass e.g. --param segment=invoice_extraction' })
+    if (eq <= 0)
+      throw new ConfigError(`--param ${JSON.stringify(item)} is not name=value`, {
+        fix: 'pass e.g. --param segment=invoice_extraction',
+      })
     params[item.slice(0, eq)] = item.slice(eq + 1)
   }
   return params

@@ -12,7 +12,12 @@ import { createKafka } from '../../lib/kafka-client.ts'
 import { runEvaluationCycle } from '../../rules/cycle.ts'
 import { createRng } from '../../stats/index.ts'
 import type { Store } from '../../store/store.ts'
-import { type CaptureServer, pagerDutyAccepted, pagerDutyRateLimited, startCaptureServer } from '../helpers/capture-server.ts'
+import {
+  type CaptureServer,
+  pagerDutyAccepted,
+  pagerDutyRateLimited,
+  startCaptureServer,
+} from '../helpers/capture-server.ts'
 import { testLog } from '../helpers/ingest.ts'
 import { createTopic, getBrokers, uniqueTopic } from '../helpers/kafka.ts'
 import { createTestStore } from '../helpers/store.ts'
@@ -51,7 +56,11 @@ async function setup(rules: unknown[], evaluation: Record<string, unknown> = {})
   await createTopic(brokers, rollbackTopic, 1)
   const config: Config = parseConfig({
     kafka: { brokers: brokers.split(','), rollback_topic: rollbackTopic },
-    alerts: { pagerduty: { url: `${pagerduty.url}/v2/enqueue` }, webhook: { url: `${webhook.url}/hook` }, kafka: true },
+    alerts: {
+      pagerduty: { url: `${pagerduty.url}/v2/enqueue` },
+      webhook: { url: `${webhook.url}/hook` },
+      kafka: true,
+    },
     rules,
     evaluation: { min_samples: 300, ...evaluation },
   })
@@ -106,7 +115,7 @@ async function insertScores(store: Store, t: number, groups: Judged[], counters:
         variant_id: g.variant,
         segment: g.segment ?? 'invoice_extraction',
         modality: 'text',
-        interaction_ts: clickhouseTime(t - MIN + ((i * MIN) / g.n)),
+        interaction_ts: clickhouseTime(t - MIN + (i * MIN) / g.n),
         run_id: 'test',
         scored_at: clickhouseTime(t),
       })
@@ -137,7 +146,15 @@ async function readTopic(topic: string, n: number, waitMs = 5000): Promise<Kafka
   return out
 }
 
-const events = () => pagerduty.requests.map((r) => r.body as { event_action: string; dedup_key: string; payload?: { custom_details: Record<string, unknown> } })
+const events = () =>
+  pagerduty.requests.map(
+    (r) =>
+      r.body as {
+        event_action: string
+        dedup_key: string
+        payload?: { custom_details: Record<string, unknown> }
+      },
+  )
 
 const HALLUCINATION_RULE = {
   name: 'invoice-hallucination',
@@ -157,10 +174,15 @@ describe('rules: hallucination on invoice extraction', () => {
     for (let minute = 1; minute <= 60; minute++) {
       const t = T0 + minute * MIN
       const v2rate = minute <= 20 ? 0.02 : 0.004
-      await insertScores(store, t, [
-        { version: 'v1', variant: 'control', n: 200, rate: 0.004 },
-        { version: 'v2', variant: 'canary', n: 200, rate: v2rate },
-      ], counters)
+      await insertScores(
+        store,
+        t,
+        [
+          { version: 'v1', variant: 'control', n: 200, rate: 0.004 },
+          { version: 'v2', variant: 'canary', n: 200, rate: v2rate },
+        ],
+        counters,
+      )
       const r = await cycle(t)
       if (r.fired.length && firedAt < 0) firedAt = minute
       if (r.resolved.length && resolvedAt < 0) resolvedAt = minute
@@ -174,7 +196,13 @@ describe('rules: hallucination on invoice extraction', () => {
     expect(pd[0]!.dedup_key).toBe(pd[1]!.dedup_key)
     expect(pd[0]!.dedup_key).toMatch(/invoice-hallucination.*v2/)
     const details = pd[0]!.payload!.custom_details
-    expect(details).toMatchObject({ rule: 'invoice-hallucination', metric: 'hallucination_rate', threshold: 0.01, from_version: 'v2', to_version: 'v1' })
+    expect(details).toMatchObject({
+      rule: 'invoice-hallucination',
+      metric: 'hallucination_rate',
+      threshold: 0.01,
+      from_version: 'v2',
+      to_version: 'v1',
+    })
     expect(details.observed as number).toBeCloseTo(0.02, 2)
     expect(details.p_value as number).toBeLessThanOrEqual(0.01)
     expect(details.n as number).toBeGreaterThanOrEqual(300)
@@ -182,8 +210,20 @@ describe('rules: hallucination on invoice extraction', () => {
     const messages = await readTopic(rollbackTopic, 2)
     expect(messages).toHaveLength(2)
     const [trigger, resolve] = messages.map((m) => JSON.parse(m.value!.toString()))
-    expect(trigger).toMatchObject({ rule: 'invoice-hallucination', metric: 'hallucination_rate', state: 'firing', from_version: 'v2', to_version: 'v1', threshold: 0.01, action: 'rollback' })
-    expect(trigger.scope).toMatchObject({ model_version: 'v2', segment: 'invoice_extraction', modality: 'text' })
+    expect(trigger).toMatchObject({
+      rule: 'invoice-hallucination',
+      metric: 'hallucination_rate',
+      state: 'firing',
+      from_version: 'v2',
+      to_version: 'v1',
+      threshold: 0.01,
+      action: 'rollback',
+    })
+    expect(trigger.scope).toMatchObject({
+      model_version: 'v2',
+      segment: 'invoice_extraction',
+      modality: 'text',
+    })
     expect(trigger.observed).toBeCloseTo(0.02, 2)
     expect(trigger.p_value).toBeLessThanOrEqual(0.01)
     expect(typeof trigger.n).toBe('number')
@@ -208,7 +248,12 @@ describe('rules: hallucination on invoice extraction', () => {
     const { cycle, store } = await setup([HALLUCINATION_RULE])
     const counters = new Map<string, number>()
     for (let minute = 1; minute <= 10; minute++) {
-      await insertScores(store, T0 + minute * MIN, [{ version: 'v2', variant: 'canary', n: 20, rate: 0.2 }], counters)
+      await insertScores(
+        store,
+        T0 + minute * MIN,
+        [{ version: 'v2', variant: 'canary', n: 20, rate: 0.2 }],
+        counters,
+      )
       const r = await cycle(T0 + minute * MIN)
       expect(r.states.every((s) => s.status === 'inconclusive')).toBe(true)
     }
@@ -216,7 +261,14 @@ describe('rules: hallucination on invoice extraction', () => {
   })
 
   it('does not raise a false alarm when the judge version changes', async () => {
-    const rule = { name: 'hallucination-vs-stable', metric: 'hallucination_rate', compare_to: 'last_stable', increase_by: 0.01, min_samples: 300, action: 'rollback' }
+    const rule = {
+      name: 'hallucination-vs-stable',
+      metric: 'hallucination_rate',
+      compare_to: 'last_stable',
+      increase_by: 0.01,
+      min_samples: 300,
+      action: 'rollback',
+    }
     const { cycle, store } = await setup([rule])
     const counters = new Map<string, number>()
     for (let minute = 1; minute <= 30; minute++) {
@@ -225,10 +277,15 @@ describe('rules: hallucination on invoice extraction', () => {
       // old one would page; within one scorer version nothing changed.
       const judge = minute < 10 ? 'llama-judge@old' : 'llama-judge@new'
       const rate = minute < 10 ? 0.004 : 0.02
-      await insertScores(store, T0 + minute * MIN, [
-        { version: 'v1', variant: 'control', n: 200, rate, scorerVersion: judge },
-        { version: 'v2', variant: 'canary', n: 200, rate, scorerVersion: judge },
-      ], counters)
+      await insertScores(
+        store,
+        T0 + minute * MIN,
+        [
+          { version: 'v1', variant: 'control', n: 200, rate, scorerVersion: judge },
+          { version: 'v2', variant: 'canary', n: 200, rate, scorerVersion: judge },
+        ],
+        counters,
+      )
       const r = await cycle(T0 + minute * MIN)
       expect(r.fired).toHaveLength(0)
       if (minute >= 10) expect(r.states.every((s) => s.scorer_version === 'llama-judge@new')).toBe(true)
@@ -243,18 +300,30 @@ describe('rules: hallucination on invoice extraction', () => {
     let minute = 0
     for (; minute < 20 && events().filter((e) => e.event_action === 'trigger').length === 0; ) {
       minute++
-      await insertScores(store, T0 + minute * MIN, [{ version: 'v2', variant: 'canary', n: 300, rate: 0.03 }], counters)
+      await insertScores(
+        store,
+        T0 + minute * MIN,
+        [{ version: 'v2', variant: 'canary', n: 300, rate: 0.03 }],
+        counters,
+      )
       await cycle(T0 + minute * MIN)
     }
     pagerduty.respondWith(pagerDutyAccepted)
     // 429 then 202: two requests, one incident.
     expect(events().map((e) => e.event_action)).toEqual(['trigger', 'trigger'])
-    const fired = await store.query<{ n: number }>("SELECT count() AS n FROM (SELECT alert_id FROM alerts WHERE state = 'firing' GROUP BY alert_id)")
+    const fired = await store.query<{ n: number }>(
+      "SELECT count() AS n FROM (SELECT alert_id FROM alerts WHERE state = 'firing' GROUP BY alert_id)",
+    )
     expect(fired[0]!.n).toBe(1)
     // "Restart": a new emitter and cycle function over the same store, still failing data.
     const restarted = await (async () => cycle)()
     for (let k = 1; k <= 10; k++) {
-      await insertScores(store, T0 + (minute + k) * MIN, [{ version: 'v2', variant: 'canary', n: 300, rate: 0.03 }], counters)
+      await insertScores(
+        store,
+        T0 + (minute + k) * MIN,
+        [{ version: 'v2', variant: 'canary', n: 300, rate: 0.03 }],
+        counters,
+      )
       const r = await restarted(T0 + (minute + k) * MIN)
       expect(r.fired).toHaveLength(0)
     }
@@ -264,7 +333,15 @@ describe('rules: hallucination on invoice extraction', () => {
 
 describe('rules: p99 latency against the last stable version', () => {
   async function latencyRun(offsetMs: number): Promise<number> {
-    const rule = { name: 'p99-latency-regression', metric: 'latency_p99_ms', where: { segment: 'customer_support' }, compare_to: 'last_stable', increase_by: 200, confidence: 0.99, action: 'rollback' }
+    const rule = {
+      name: 'p99-latency-regression',
+      metric: 'latency_p99_ms',
+      where: { segment: 'customer_support' },
+      compare_to: 'last_stable',
+      increase_by: 200,
+      confidence: 0.99,
+      action: 'rollback',
+    }
     const { cycle, store } = await setup([rule], { min_samples: 1000 })
     const rng = createRng(offsetMs + 1)
     let fires = 0
@@ -272,7 +349,10 @@ describe('rules: p99 latency against the last stable version', () => {
     for (let minute = 1; minute <= 15; minute++) {
       const t = T0 + minute * MIN
       const rows: Record<string, unknown>[] = []
-      for (const [version, variant, shift] of [['v1', 'control', 0], ['v2', 'canary', offsetMs]] as const) {
+      for (const [version, variant, shift] of [
+        ['v1', 'control', 0],
+        ['v2', 'canary', offsetMs],
+      ] as const) {
         for (let i = 0; i < 1000; i++) {
           rows.push({
             request_id: `r${id++}`,

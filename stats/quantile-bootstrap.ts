@@ -36,8 +36,8 @@ export interface QuantileBootstrapResult {
 
 /**
  * The p-quantile of `scratch` (unsorted; reordered in place) by simple-statistics'
- * quantileSorted rule: R-7 / numpy 'linear', h = (n - 1) p, interpolating between x_(⌊h⌋) and
- * x_(⌊h⌋+1), the same as ClickHouse's quantileExactInclusive. Floyd-Rivest selection makes it
+ * quantileSorted rule: R-7 / numpy 'linear', h = (n - 1) p, interpolating between x[⌊h⌋] and
+ * x[⌊h⌋ + 1] (0-based), the same as ClickHouse's quantileExactInclusive. Floyd-Rivest selection makes it
  * O(n) per bootstrap replicate instead of a sort, and the replicates estimate the same
  * statistic as the point estimate.
  */

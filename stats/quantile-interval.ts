@@ -26,7 +26,7 @@ export interface QuantileInterval {
   readonly estimate: number
   /** x_(lowerRank), or -Infinity when the sample is too small for a lower bound. */
   readonly lower: number
-  /** x_(upperRank), or +Infinity when the sample is too small for an upper bound (p99 needs n >= ~300). */
+  /** x_(upperRank), or +Infinity when the sample is too small for an upper bound (two-sided 95 % for p99 needs n >= 368). */
   readonly upper: number
   /** 1-based rank of the lower bound in the sorted sample, or null when unbounded. */
   readonly lowerRank: number | null
@@ -137,15 +137,11 @@ export function quantileDifferenceBound(
   const confidence = options.confidence ?? 0.95
   const sides = options.sides ?? 'two-sided'
   const alpha = 1 - confidence
-  // Split α between the two samples; each then gets a one-sided or two-sided interval.
-  const each: QuantileIntervalOptions = {
-    confidence: 1 - alpha / 2,
-    sides: sides === 'two-sided' ? 'two-sided' : sides,
-  }
-  // For a lower bound on ξ2 - ξ1 we need a lower bound on ξ2 and an upper bound on ξ1.
+  // Split α between the two samples (each gets 1 - α/2). For a lower bound on ξ2 - ξ1 we need
+  // a lower bound on ξ2 and an upper bound on ξ1, hence the flipped sides for the baseline.
   const flip = (s: IntervalSides): IntervalSides => (s === 'lower' ? 'upper' : s === 'upper' ? 'lower' : s)
-  const cand = quantileInterval(candidateSorted, p, each)
-  const base = quantileInterval(baselineSorted, p, { ...each, sides: flip(each.sides ?? 'two-sided') })
+  const cand = quantileInterval(candidateSorted, p, { confidence: 1 - alpha / 2, sides })
+  const base = quantileInterval(baselineSorted, p, { confidence: 1 - alpha / 2, sides: flip(sides) })
   return {
     estimate: cand.estimate - base.estimate,
     lower: sides === 'upper' ? Number.NEGATIVE_INFINITY : cand.lower - base.upper,

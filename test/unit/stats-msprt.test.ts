@@ -79,11 +79,11 @@ describe('gaussianMsprtStep', () => {
       // Persisted and reloaded between looks, as the rule engine does.
       const look = gaussianMsprtStep(JSON.parse(JSON.stringify(state)), obs, options)
       expect(look.pValue).toBeLessThanOrEqual(previousP)
-      expect(look.lowerBound).not.toBeNull()
-      expect(look.lowerBound!).toBeGreaterThanOrEqual(previousBound)
+      expect(look.lowerBound).toBeGreaterThanOrEqual(previousBound)
+      expect(look.lowerBound).toBe(look.state.lowerBound)
       expect(look.pValue).toBe(Math.min(previousP, Math.min(1, Math.exp(-look.logLikelihoodRatio))))
       previousP = look.pValue
-      previousBound = look.lowerBound!
+      previousBound = look.lowerBound
       state = look.state
     }
     expect(state.looks).toBe(4)
@@ -94,7 +94,7 @@ describe('gaussianMsprtStep', () => {
     const state = initialSequentialState(options)
     const strong = gaussianMsprtStep(state, { estimate: 0.05, variance: 1e-5 }, options)
     expect(strong.pValue).toBeLessThan(0.05)
-    expect(strong.lowerBound!).toBeGreaterThan(0.01)
+    expect(strong.lowerBound).toBeGreaterThan(0.01)
     expect(strong.fire).toBe(true)
     // Evidence already banked, but the current estimate is back under the margin: no fire.
     const dropped = gaussianMsprtStep(strong.state, { estimate: 0.005, variance: 1e-5 }, options)
@@ -102,14 +102,15 @@ describe('gaussianMsprtStep', () => {
     expect(dropped.fire).toBe(false)
     const weak = gaussianMsprtStep(state, { estimate: 0.015, variance: 1e-4 }, options)
     expect(weak.fire).toBe(false)
-    expect(weak.lowerBound!).toBeLessThan(0.01)
+    expect(weak.lowerBound).toBeLessThan(0.01)
   })
 
   it('a degenerate look (zero variance) leaves the evidence unchanged', () => {
     const state = initialSequentialState(options)
     const look = gaussianMsprtStep(state, { estimate: 1, variance: 0 }, options)
     expect(look.pValue).toBe(1)
-    expect(look.lowerBound).toBeNull()
+    expect(look.lowerBound).toBe(Number.NEGATIVE_INFINITY)
+    expect(look.state.lowerBound).toBeNull() // null, not -Infinity, so the state survives JSON
     expect(look.fire).toBe(false)
   })
 

@@ -3,12 +3,17 @@
 // progress. Ctrl-C stops everything cleanly; the broker keeps running for the next demo
 // (`driftwatch kafka down` stops it).
 
+import { lastStable, markStable } from '../../deploy/deployments.ts'
 import { kafkaUp } from '../../infra/kafka-local.ts'
 import { errorMessage } from '../../lib/errors.ts'
 import { createKafka } from '../../lib/kafka-client.ts'
 import { ensureTopics } from '../../lib/kafka-topics.ts'
+import { createLogger } from '../../lib/log.ts'
 import { produceSynthetic } from '../../producers/produce.ts'
 import { interactionJsonBytes } from '../../producers/synthetic.ts'
+import type { RuleState } from '../../rules/evaluate.ts'
+import { RuleSchema } from '../../rules/schema.ts'
+import { loadRuleStates } from '../../rules/state-store.ts'
 import { intFlag, numberFlag, parseCommandArgs } from '../args.ts'
 import { appContext } from '../context.ts'
 import type { Command } from '../io.ts'
@@ -30,6 +35,22 @@ export const demoCommand: Command = async (argv, io) => {
   const rate = numberFlag('rate', values.rate, { min: 0.1, fallback: 200 })!
   const seconds = intFlag('seconds', values.seconds, { min: 1 })
   const ctx = appContext(io, values.config)
+  // The demo talks through progress lines; structured logs only for warnings, unless asked.
+  if (!io.env.DRIFTWATCH_LOG_LEVEL) ctx.log = createLogger({ level: 'warn' })
+  const demoRules = ctx.config.rules.length === 0
+  if (demoRules) {
+    ctx.config.rules = DEMO_RULES.map((r) => RuleSchema.parse(r))
+    // Look every 20 s instead of every minute, so the demo shows a decision within minutes.
+    ctx.config.evaluation.schedule = '*/20 * * * * *'
+    ctx.config.jobs.schedule = {
+      refusal: '*/20 * * * * *',
+      detect_versions: '*/20 * * * * *',
+      ...ctx.config.jobs.schedule,
+    }
+    io.stderr(
+      `demo: no rules in the config, using ${DEMO_RULES.map((r) => r.name).join(', ')}; v2 is given +300 ms latency and more refusals\n`,
+    )
+  }
   if (!ctx.config.kafka.brokers) {
     io.stderr(
       'demo: starting the local Kafka broker (first run downloads it with Maven; later runs reuse it)\n',
@@ -64,7 +85,12 @@ export const demoCommand: Command = async (argv, io) => {
     topic: ctx.config.kafka.topics[0]!,
     count: Number.MAX_SAFE_INTEGER,
     rate,
-    synthetic: { seed: Math.floor(Math.random() * 2 ** 31), startMs: Date.now(), intervalMs: 1000 / rate },
+    synthetic: {
+      seed: Math.floor(Math.random() * 2 ** 31),
+      startMs: Date.now(),
+      intervalMs: 1000 / rate,
+      versions: demoRules ? { v2: { latencyOffsetMs: 300, refusalRate: 0.12 } } : undefined,
+    },
     encode: (interaction) => ({ value: interactionJsonBytes(interaction) }),
     signal: stop.signal,
   }).catch((error) => {
@@ -72,11 +98,60 @@ export const demoCommand: Command = async (argv, io) => {
     return 0
   })
   try {
-    return await runMonitor(ctx, io, stop.signal)
+    return await runMonitor(ctx, io, stop.signal, {
+      onStoreReady: async (store) => {
+        if (demoRules && !(await lastStable(store))) {
+          await markStable(store, 'v1', {
+            force: true,
+            note: 'demo: the version in production before the canary',
+            by: 'driftwatch demo',
+          })
+          io.stderr('demo: v1 marked stable (the rollback target); v2 is the canary\n')
+        }
+      },
+      onStatus: async (store) => io.stderr(formatRuleStates([...(await loadRuleStates(store)).values()])),
+      statusIntervalMs: 20_000,
+    })
   } finally {
     if (timer) clearTimeout(timer)
     stop.abort()
     await producing
     await producer.disconnect()
   }
+}
+
+/** Rules the demo uses when driftwatch.yaml has none: the canary's regressions they catch are injected above. */
+const DEMO_RULES = [
+  {
+    // p95: the synthetic p99 sits among 1,024-token answers, too noisy for a 2-minute demo.
+    name: 'p95-latency-regression',
+    metric: 'latency_p95_ms',
+    where: { segment: 'customer_support', modality: 'text' },
+    compare_to: 'last_stable',
+    increase_by: 200,
+    min_samples: 200,
+    action: 'rollback',
+  },
+  {
+    name: 'refusal-spike',
+    metric: 'refusal_rate',
+    where: { segment: 'customer_support', modality: 'text' },
+    compare_to: 'last_stable',
+    increase_by: 0.05,
+    min_samples: 200,
+    action: 'page',
+  },
+]
+
+function formatRuleStates(states: RuleState[]): string {
+  if (states.length === 0) return 'rules: waiting for the first evaluation\n'
+  const lines = states
+    .sort(
+      (a, b) => a.rule.localeCompare(b.rule) || a.scope.model_version.localeCompare(b.scope.model_version),
+    )
+    .map(
+      (s) =>
+        `  ${s.status.padEnd(12)} ${s.rule} ${s.scope.model_version}/${s.scope.variant_id}/${s.scope.segment}/${s.scope.modality}: ${s.last?.message ?? ''}`,
+    )
+  return `rules:\n${lines.join('\n')}\n`
 }

@@ -4,6 +4,7 @@
 import { startIngestService } from '../../consumers/ingest-service.ts'
 import { plannedJobs, startJobs } from '../../jobs/start-jobs.ts'
 import { monitorJobs } from '../../rules/monitor-jobs.ts'
+import type { Store } from '../../store/store.ts'
 import { parseCommandArgs } from '../args.ts'
 import { type AppContext, appContext, kafkaFor } from '../context.ts'
 import type { CliIO, Command } from '../io.ts'
@@ -21,10 +22,25 @@ export const startCommand: Command = async (argv, io) => {
   return runMonitor(appContext(io, values.config), io, io.signal)
 }
 
+export interface MonitorHooks {
+  /** Called once the store is open and migrated, before ingest starts. */
+  onStoreReady?: (store: Store) => Promise<void>
+  /** Called every `statusIntervalMs` with the store, e.g. to print rule states. */
+  onStatus?: (store: Store) => Promise<void>
+  statusIntervalMs?: number
+}
+
 /** Runs until `signal` aborts; shared by `start` and `demo`. */
-export async function runMonitor(ctx: AppContext, io: CliIO, signal: AbortSignal): Promise<number> {
+export async function runMonitor(
+  ctx: AppContext,
+  io: CliIO,
+  signal: AbortSignal,
+  hooks: MonitorHooks = {},
+): Promise<number> {
   const owned = await ownStore(ctx, 'start')
+  let statusTimer: NodeJS.Timeout | undefined
   try {
+    await hooks.onStoreReady?.(owned.store)
     const { kafka, brokers } = await kafkaFor(ctx)
     io.stderr(
       `driftwatch: monitoring ${ctx.config.kafka.topics.join(', ')} on ${brokers.join(',')}; store ${owned.store.kind} ${owned.store.location}; http ${owned.server.url}\n`,
@@ -61,12 +77,19 @@ export async function runMonitor(ctx: AppContext, io: CliIO, signal: AbortSignal
     io.stderr(
       `driftwatch: ${ctx.config.rules.length} rules; jobs ${[...scoring, 'detect_versions', 'evaluate'].join(', ')}; verdicts at ${owned.server.url}/verdict?version=V\n`,
     )
+    if (hooks.onStatus) {
+      const onStatus = hooks.onStatus
+      statusTimer = setInterval(() => {
+        onStatus(owned.store).catch((error) => ctx.log.warn('status failed', { error: String(error) }))
+      }, hooks.statusIntervalMs ?? 30_000)
+    }
     try {
       await new Promise<void>((resolve) => {
         if (signal.aborted) resolve()
         signal.addEventListener('abort', () => resolve(), { once: true })
       })
     } finally {
+      if (statusTimer) clearInterval(statusTimer)
       jobsStop.abort()
       await scheduler.stop()
       await ingest.stop()

@@ -39,6 +39,17 @@ export function readInstanceFile(dataDir: string): InstanceInfo | undefined {
   }
 }
 
+/** The owner's URL once it has recorded one (an owner that is starting locks the folder first). */
+export async function waitForInstanceUrl(dataDir: string, timeoutMs: number): Promise<string | undefined> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const url = readInstanceFile(dataDir)?.url
+    if (url) return url
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  return undefined
+}
+
 export function removeInstanceFile(dataDir: string, pid = process.pid): void {
   try {
     const info = InstanceInfoSchema.parse(JSON.parse(readFileSync(instanceFilePath(dataDir), 'utf8')))

@@ -3,7 +3,7 @@
 // Read-only is ClickHouse's own `readonly` setting; a bad query gets ClickHouse's message.
 
 import { ConfigError, DriftwatchError, StoreLockedError } from '../../lib/errors.ts'
-import { readInstanceFile } from '../../store/instance.ts'
+import { readInstanceFile, waitForInstanceUrl } from '../../store/instance.ts'
 import { embeddedDataDir, type ReadOnlyFormat, type Store } from '../../store/store.ts'
 import { choiceFlag, parseCommandArgs } from '../args.ts'
 import { appContext, openStore } from '../context.ts'
@@ -66,16 +66,6 @@ export async function runReadOnly(
   } finally {
     await store.close()
   }
-}
-
-async function waitForInstanceUrl(dataDir: string, timeoutMs: number): Promise<string | undefined> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const url = readInstanceFile(dataDir)?.url
-    if (url) return url
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-  return undefined
 }
 
 async function viaInstance(

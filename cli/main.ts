@@ -3,20 +3,52 @@
 
 import { kafkaCommand } from '../infra/kafka-cli.ts'
 import { ConfigError, DriftwatchError, errorMessage } from '../lib/errors.ts'
+import { demoCommand } from './commands/demo.ts'
+import { deployCommand } from './commands/deploy.ts'
 import { ingestCommand } from './commands/ingest.ts'
+import { jobsCommand } from './commands/jobs.ts'
 import { migrateCommand } from './commands/migrate.ts'
+import { planCommand } from './commands/plan.ts'
 import { produceCommand } from './commands/produce.ts'
+import { queryCommand } from './commands/query.ts'
+import { reviewCommand } from './commands/review.ts'
+import { serveCommand } from './commands/serve.ts'
 import { sqlCommand } from './commands/sql.ts'
 import { startCommand } from './commands/start.ts'
-import { demoCommand } from './commands/demo.ts'
+import { statusCommand } from './commands/status.ts'
 import { type CliIO, type Command, processIO } from './io.ts'
 
 const COMMANDS: Record<string, { run: Command; help: string }> = {
-  demo: { run: demoCommand, help: 'local broker + embedded store + synthetic traffic + the monitor (npm start)' },
-  start: { run: startCommand, help: 'run the monitor: ingest, jobs and the local HTTP endpoint, in one process' },
+  demo: {
+    run: demoCommand,
+    help: 'local broker + embedded store + synthetic traffic + the monitor (npm start)',
+  },
+  start: {
+    run: startCommand,
+    help: 'run the monitor: ingest, jobs and the local HTTP endpoint, in one process',
+  },
   ingest: { run: ingestCommand, help: 'consume interactions from Kafka into ClickHouse' },
+  jobs: { run: jobsCommand, help: 'scoring jobs: run the scheduler | list | run <name> | run-all --once' },
+  review: {
+    run: reviewCommand,
+    help: 'human review of scored samples: export | import FILE | stats (judge-vs-human kappa)',
+  },
   produce: { run: produceCommand, help: 'produce synthetic interactions (demos, benchmarks)' },
   sql: { run: sqlCommand, help: 'ad hoc read-only SQL on the store' },
+  status: { run: statusCommand, help: "traffic per scope and every rule's state: current value vs baseline" },
+  serve: {
+    run: serveCommand,
+    help: 'only the HTTP endpoint: /verdict for deploy controllers, /sql, /deployments',
+  },
+  query: { run: queryCommand, help: 'saved investigation queries (sql/queries): list | NAME --param k=v' },
+  deploy: {
+    run: deployCommand,
+    help: 'model-version rollout history: list | mark-stable | mark-rolled-back | last-stable',
+  },
+  plan: {
+    run: planCommand,
+    help: 'sample size and duration a canary needs: --baseline 0.76 --mde 0.05 --daily 2000',
+  },
   migrate: { run: migrateCommand, help: 'apply the numbered migrations in sql/migrations' },
   kafka: { run: kafkaCommand, help: 'local Apache Kafka broker for demo, tests and CI: up | down | status' },
 }

@@ -11,7 +11,10 @@ const positiveInt = z.number().int().positive()
 export const KafkaConfigSchema = z
   .object({
     /** host:port list. Env KAFKA_BROKERS (comma-separated) wins; unset → the local broker of `driftwatch kafka up`, else 127.0.0.1:9092. */
-    brokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port')).min(1).optional(),
+    brokers: z
+      .array(z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port'))
+      .min(1)
+      .optional(),
     client_id: z.string().min(1).default('driftwatch'),
     /** Topics the ingest consumer reads. */
     topics: z.array(z.string().min(1)).min(1).default(['llm.interactions']),
@@ -93,7 +96,8 @@ export const ServerConfigSchema = z
 
 const unitInterval = z.number().min(0).max(1)
 const cron = z.string().refine((value) => isValidCron(value), {
-  message: 'not a valid cron expression: use 5 fields (minute hour day month weekday) or 6 with seconds, e.g. "*/5 * * * *"',
+  message:
+    'not a valid cron expression: use 5 fields (minute hour day month weekday) or 6 with seconds, e.g. "*/5 * * * *"',
 })
 
 /** A scope filter: every key given must match (model_version x variant_id x segment x modality). */
@@ -105,7 +109,9 @@ const ScopeWhereSchema = z
     modality: z.string().min(1).optional(),
   })
   .strict()
-  .refine((where) => Object.keys(where).length > 0, { message: 'name at least one of model_version, variant_id, segment, modality' })
+  .refine((where) => Object.keys(where).length > 0, {
+    message: 'name at least one of model_version, variant_id, segment, modality',
+  })
 
 const SamplingOverrideSchema = z
   .object({
@@ -116,7 +122,9 @@ const SamplingOverrideSchema = z
     min_per_scope: z.number().int().min(0).optional(),
   })
   .strict()
-  .refine((o) => o.rate !== undefined || o.min_per_scope !== undefined, { message: 'set rate and/or min_per_scope' })
+  .refine((o) => o.rate !== undefined || o.min_per_scope !== undefined, {
+    message: 'set rate and/or min_per_scope',
+  })
 
 /** The sampling knobs without defaults: what a scorer may override, key by key. */
 const samplingShape = {
@@ -160,7 +168,10 @@ const modelScorerShape = {
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable, e.g. JUDGE_API_KEY')
     .optional(),
   api_key: z
-    .never({ error: 'do not write the API key here: put it in an environment variable and set api_key_env to its name' })
+    .never({
+      error:
+        'do not write the API key here: put it in an environment variable and set api_key_env to its name',
+    })
     .optional(),
   /** Per HTTP attempt. */
   timeout_ms: positiveInt.default(30_000),
@@ -183,10 +194,32 @@ const modelScorerShape = {
   sampling: SamplingPatchSchema.optional(),
 }
 
-function requireEndpointWhenEnabled(value: { enabled: boolean; base_url?: string; model?: string }, ctx: z.RefinementCtx) {
+function checkModelScorer(
+  value: {
+    enabled: boolean
+    base_url?: string
+    model?: string
+    usd_per_day?: number
+    price_per_1k_prompt_tokens: number
+    price_per_1k_completion_tokens: number
+  },
+  ctx: z.RefinementCtx,
+) {
+  if (
+    value.usd_per_day !== undefined &&
+    value.price_per_1k_prompt_tokens === 0 &&
+    value.price_per_1k_completion_tokens === 0
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['usd_per_day'],
+      message:
+        'has no effect while both prices are 0: set price_per_1k_prompt_tokens and price_per_1k_completion_tokens, or use tokens_per_day',
+    })
+  }
   if (!value.enabled) return
   for (const key of ['base_url', 'model'] as const) {
-    if (!value[key]) ctx.addIssue({ code: 'custom', path: [key], message: `required when enabled is true` })
+    if (!value[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'required when enabled is true' })
   }
 }
 
@@ -197,7 +230,7 @@ export const LlamaGuardConfigSchema = z
     prompt_mode: z.enum(['chat-template', 'raw']).default('chat-template'),
   })
   .strict()
-  .superRefine(requireEndpointWhenEnabled)
+  .superRefine(checkModelScorer)
 
 export const JudgeConfigSchema = z
   .object({
@@ -207,7 +240,7 @@ export const JudgeConfigSchema = z
     response_format: z.enum(['json_object', 'json_schema', 'none']).default('json_object'),
   })
   .strict()
-  .superRefine(requireEndpointWhenEnabled)
+  .superRefine(checkModelScorer)
 
 export const RefusalConfigSchema = z
   .object({
@@ -294,7 +327,12 @@ export const ConfigSchema = z
   .superRefine((config, ctx) => {
     const seen = new Set<string>()
     config.rules.forEach((rule, i) => {
-      if (seen.has(rule.name)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'name'], message: `duplicate rule name ${rule.name}` })
+      if (seen.has(rule.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rules', i, 'name'],
+          message: `duplicate rule name ${rule.name}`,
+        })
       seen.add(rule.name)
     })
   })

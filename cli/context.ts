@@ -4,9 +4,11 @@
 import { loadConfig } from '../config/load.ts'
 import type { Config } from '../config/schema.ts'
 import { kafkaStatus } from '../infra/kafka-local.ts'
+import { StoreLockedError } from '../lib/errors.ts'
 import { createKafka } from '../lib/kafka-client.ts'
 import { createLogger, type Logger } from '../lib/log.ts'
-import { createStore, type Store } from '../store/store.ts'
+import { readInstanceFile, storeLockedError, waitForInstanceUrl } from '../store/instance.ts'
+import { createStore, embeddedDataDir, type Store } from '../store/store.ts'
 import type { CliIO } from './io.ts'
 
 export interface AppContext {
@@ -39,4 +41,46 @@ export async function kafkaFor(ctx: AppContext, clientId?: string) {
 
 export function openStore(ctx: AppContext): Promise<Store> {
   return createStore(ctx.config.clickhouse, { cwd: ctx.io.cwd })
+}
+
+/**
+ * How a short-lived command reaches the embedded store: through the running owner's local
+ * endpoint when there is one (waiting for it if it is still starting), else by opening the
+ * store itself for the length of `direct`. Server mode always goes direct.
+ */
+export async function reachStore<T>(
+  ctx: AppContext,
+  viaHttp: (url: string) => Promise<T>,
+  direct: (store: Store) => Promise<T>,
+): Promise<T> {
+  if (!ctx.config.clickhouse.url) {
+    const dataDir = embeddedDataDir(ctx.config.clickhouse, ctx.io.cwd)
+    const owner = readInstanceFile(dataDir)
+    if (owner) {
+      const url = owner.url ?? (await waitForInstanceUrl(dataDir, 30_000))
+      if (url) return viaHttp(url)
+      throw storeLockedError(dataDir, readInstanceFile(dataDir), undefined)
+    }
+    let store: Store
+    try {
+      store = await openStore(ctx)
+    } catch (error) {
+      // An owner that started after our look has locked the folder: go through it.
+      if (!(error instanceof StoreLockedError)) throw error
+      const url = await waitForInstanceUrl(dataDir, 30_000)
+      if (!url) throw error
+      return viaHttp(url)
+    }
+    try {
+      return await direct(store)
+    } finally {
+      await store.close()
+    }
+  }
+  const store = await openStore(ctx)
+  try {
+    return await direct(store)
+  } finally {
+    await store.close()
+  }
 }

@@ -2,15 +2,41 @@
 // serves the local HTTP endpoint and records itself in the instance file so that other
 // commands find it. close() undoes all of that, in reverse order.
 
+import { mkdirSync } from 'node:fs'
+import { StoreLockedError } from '../lib/errors.ts'
 import { deploymentRoutes } from '../server/deploy-routes.ts'
 import type { Route } from '../server/http.ts'
 import { type LocalServer, startLocalServer } from '../server/http.ts'
 import { sqlRoute } from '../server/sql-route.ts'
 import { verdictRoute } from '../server/verdict-route.ts'
-import { removeInstanceFile, writeInstanceFile } from '../store/instance.ts'
+import {
+  readInstanceFile,
+  removeInstanceFile,
+  storeLockedError,
+  writeInstanceFile,
+} from '../store/instance.ts'
 import { migrate } from '../store/migrate.ts'
-import type { Store } from '../store/store.ts'
+import { embeddedDataDir, type Store } from '../store/store.ts'
 import { type AppContext, openStore } from './context.ts'
+
+/**
+ * A short-lived command (`driftwatch sql` or `deploy` with no instance running) may hold the
+ * embedded folder for a moment: wait for it rather than fail. A folder held by a recorded
+ * long-running owner fails at once, naming it.
+ */
+async function openWhenFree(ctx: AppContext, waitMs = 20_000): Promise<Store> {
+  const deadline = Date.now() + waitMs
+  for (;;) {
+    try {
+      return await openStore(ctx)
+    } catch (error) {
+      const heldBriefly = error instanceof StoreLockedError && error.owner === undefined
+      if (!heldBriefly || Date.now() > deadline) throw error
+      ctx.log.debug('embedded store busy with a short-lived command; waiting', { error: error.message })
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+  }
+}
 
 export interface OwnedStore {
   store: Store

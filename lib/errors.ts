@@ -35,8 +35,14 @@ export class StoreError extends DriftwatchError {}
 
 /** Another driftwatch process owns the embedded store's data folder. */
 export class StoreLockedError extends DriftwatchError {
-  constructor(message: string, options: DriftwatchErrorOptions = {}) {
+  /** The recorded long-running owner, when there is one; undefined for an unrecorded process. */
+  readonly owner: { pid: number; command: string; url?: string } | undefined
+  constructor(
+    message: string,
+    options: DriftwatchErrorOptions & { owner?: { pid: number; command: string; url?: string } } = {},
+  ) {
     super('STORE_LOCKED', message, options)
+    this.owner = options.owner
   }
 }
 

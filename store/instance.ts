@@ -78,6 +78,7 @@ export function storeLockedError(
     : 'another process'
   return new StoreLockedError(`the embedded store ${dataDir} is in use by ${who}`, {
     cause,
+    owner,
     fix: owner?.url
       ? 'read through it with `driftwatch sql`, or stop it before running a command that writes'
       : 'stop the other process, or set DRIFTWATCH_DATA_DIR to another folder',

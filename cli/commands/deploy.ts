@@ -7,12 +7,10 @@ import { hostname, userInfo } from 'node:os'
 import { type DeploymentsApi, storeDeployments } from '../../deploy/api.ts'
 import { httpDeployments } from '../../deploy/http-client.ts'
 import type { Deployment, MarkResult, MarkStatus } from '../../deploy/status.ts'
-import { ConfigError, StoreLockedError } from '../../lib/errors.ts'
-import { readInstanceFile, waitForInstanceUrl } from '../../store/instance.ts'
+import { ConfigError } from '../../lib/errors.ts'
 import { migrate } from '../../store/migrate.ts'
-import { embeddedDataDir, type Store } from '../../store/store.ts'
 import { choiceFlag, parseCommandArgs } from '../args.ts'
-import { type AppContext, appContext, openStore } from '../context.ts'
+import { type AppContext, appContext, reachStore } from '../context.ts'
 import type { Command } from '../io.ts'
 import { renderTable } from '../table.ts'
 
@@ -125,28 +123,15 @@ export async function withDeployments<T>(
   ctx: AppContext,
   fn: (api: DeploymentsApi) => Promise<T>,
 ): Promise<T> {
-  const dataDir = embeddedDataDir(ctx.config.clickhouse, ctx.io.cwd)
-  if (!ctx.config.clickhouse.url) {
-    const owner = readInstanceFile(dataDir)
-    if (owner?.url) return fn(httpDeployments(owner.url))
-  }
-  let store: Store
-  try {
-    store = await openStore(ctx)
-  } catch (error) {
-    // An owner that is still starting has locked the folder but not yet recorded its URL.
-    if (!(error instanceof StoreLockedError)) throw error
-    const url = await waitForInstanceUrl(dataDir, 10_000)
-    if (!url) throw error
-    return fn(httpDeployments(url))
-  }
-  try {
-    // A command may be the first to touch a fresh folder: the table must exist.
-    await migrate(store, ctx.log)
-    return await fn(storeDeployments(store))
-  } finally {
-    await store.close()
-  }
+  return reachStore(
+    ctx,
+    (url) => fn(httpDeployments(url)),
+    async (store) => {
+      // A command may be the first to touch a fresh folder: the table must exist.
+      await migrate(store, ctx.log)
+      return fn(storeDeployments(store))
+    },
+  )
 }
 
 export function whoAmI(env: NodeJS.ProcessEnv): string {

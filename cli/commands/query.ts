@@ -57,9 +57,8 @@ export const queryCommand: Command = async (argv, io) => {
   const raw = parseParamFlags(listFlag(values.param), query.name)
   const params = bindParams(query, raw, Date.now())
   const ctx = appContext(io, values.config)
-  // runReadOnly's type says strings, but it sends params through as they are; Array(String)
-  // values must stay JS arrays so that the client writes a correctly escaped array literal.
-  const text = await runReadOnly(ctx, query.sql, params as Record<string, string>, FORMATS[format])
+  // Array(String) values stay JS arrays, so that the client writes a correctly escaped array literal.
+  const text = await runReadOnly(ctx, query.sql, params, FORMATS[format])
   if (format === 'json') io.stdout(`${JSON.stringify(parseJsonEachRow(text), null, 2)}\n`)
   else if (format === 'table') io.stdout(renderTable(text))
   else io.stdout(text.endsWith('\n') || text === '' ? text : `${text}\n`)

@@ -6,7 +6,7 @@ import { ConfigError, DriftwatchError, StoreLockedError } from '../../lib/errors
 import { readInstanceFile, waitForInstanceUrl } from '../../store/instance.ts'
 import { embeddedDataDir, type ReadOnlyFormat, type Store } from '../../store/store.ts'
 import { choiceFlag, parseCommandArgs } from '../args.ts'
-import { appContext, openStore } from '../context.ts'
+import { appContext, reachStore } from '../context.ts'
 import type { Command } from '../io.ts'
 import { renderTable } from '../table.ts'
 
@@ -43,35 +43,20 @@ export const sqlCommand: Command = async (argv, io) => {
 export async function runReadOnly(
   ctx: ReturnType<typeof appContext>,
   query: string,
-  params: Record<string, string>,
+  params: Record<string, unknown>,
   format: ReadOnlyFormat,
 ): Promise<string> {
-  const dataDir = embeddedDataDir(ctx.config.clickhouse, ctx.io.cwd)
-  if (!ctx.config.clickhouse.url) {
-    const owner = readInstanceFile(dataDir)
-    if (owner?.url) return viaInstance(owner.url, query, params, format)
-  }
-  let store: Store
-  try {
-    store = await openStore(ctx)
-  } catch (error) {
-    // An owner that is still starting has locked the folder but not yet recorded its URL.
-    if (!(error instanceof StoreLockedError)) throw error
-    const url = await waitForInstanceUrl(dataDir, 10_000)
-    if (!url) throw error
-    return viaInstance(url, query, params, format)
-  }
-  try {
-    return await store.queryReadOnly(query, params, format)
-  } finally {
-    await store.close()
-  }
+  return reachStore(
+    ctx,
+    (url) => viaInstance(url, query, params, format),
+    (store) => store.queryReadOnly(query, params, format),
+  )
 }
 
 async function viaInstance(
   url: string,
   query: string,
-  params: Record<string, string>,
+  params: Record<string, unknown>,
   format: ReadOnlyFormat,
 ): Promise<string> {
   const response = await fetch(`${url}/sql`, {

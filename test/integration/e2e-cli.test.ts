@@ -1,0 +1,146 @@
+// The whole chain from the command line, as an operator runs it: produce → ingest → score →
+// evaluate → page and rollback trigger → status and verdict. Real broker, embedded
+// ClickHouse, a local PagerDuty capture server.
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { KafkaMessage } from 'kafkajs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parseConfig } from '../../config/load.ts'
+import { createKafka } from '../../lib/kafka-client.ts'
+import { type CaptureServer, pagerDutyAccepted, startCaptureServer } from '../helpers/capture-server.ts'
+import { runCli, startCli } from '../helpers/cli.ts'
+import { testLog } from '../helpers/ingest.ts'
+import { createTopic, getBrokers, uniqueTopic } from '../helpers/kafka.ts'
+
+let pagerduty: CaptureServer
+let brokers: string
+let env: Record<string, string>
+let rollbackTopic: string
+
+beforeAll(async () => {
+  brokers = getBrokers()
+  pagerduty = await startCaptureServer({ respond: pagerDutyAccepted })
+  const topic = uniqueTopic('e2e')
+  rollbackTopic = uniqueTopic('e2e-rollback')
+  await createTopic(brokers, topic, 3)
+  await createTopic(brokers, rollbackTopic, 1)
+  const dir = mkdtempSync(join(tmpdir(), 'dw-e2e-'))
+  const config = join(dir, 'driftwatch.yaml')
+  writeFileSync(
+    config,
+    `kafka:
+  topics: [${topic}]
+  group_id: ${topic}.g
+  dead_letter_topic: ${topic}.dlq
+  rollback_topic: ${rollbackTopic}
+alerts:
+  pagerduty:
+    url: ${pagerduty.url}/v2/enqueue
+rules:
+  - name: refusal-spike
+    metric: refusal_rate
+    where: { segment: customer_support, modality: text }
+    compare_to: last_stable
+    increase_by: 0.05
+    min_samples: 150
+    action: rollback
+evaluation:
+  pending_evaluations: 1
+jobs:
+  settle_seconds: 0   # the test runs the jobs right after ingest; production waits 10 s
+`,
+  )
+  env = {
+    KAFKA_BROKERS: brokers,
+    DRIFTWATCH_CONFIG: config,
+    DRIFTWATCH_DATA_DIR: join(dir, 'data'),
+    DRIFTWATCH_HTTP_PORT: '0',
+    PAGERDUTY_ROUTING_KEY: 'rk-e2e',
+  }
+})
+afterAll(async () => {
+  await pagerduty?.close()
+})
+
+describe('end to end from the CLI', () => {
+  it('a canary that refuses more is caught, paged once, and its rollback trigger published', async () => {
+    const produced = await runCli(['produce', '--synthetic', '15000', '--seed', '77', '--drift', '{"v2":{"refusalRate":0.25}}'], env)
+    expect(produced.code, produced.stderr).toBe(0)
+    const ingested = await runCli(['ingest', '--until-caught-up'], env)
+    expect(ingested.code, ingested.stderr).toBe(0)
+    expect(ingested.stderr).toMatch(/ingest: done, 15,000 rows stored/)
+
+    const stable = await runCli(['deploy', 'mark-stable', 'v1', '--note', 'in production before the canary'], env)
+    expect(stable.code, stable.stderr).toBe(0)
+
+    const jobs = await runCli(['jobs', 'run-all', '--once'], env)
+    expect(jobs.code, jobs.stderr).toBe(0)
+
+    // One incident per regressed scope (v2 serves the canary and the shadow variant), none for v1.
+    const triggers = pagerduty.requests.map(
+      (r) => r.body as { event_action: string; dedup_key: string; payload: { custom_details: Record<string, unknown> } },
+    )
+    expect(triggers.length).toBeGreaterThanOrEqual(1)
+    expect(new Set(triggers.map((t) => t.dedup_key)).size).toBe(triggers.length)
+    for (const t of triggers) {
+      expect(t.event_action).toBe('trigger')
+      expect(t.payload.custom_details).toMatchObject({ rule: 'refusal-spike', from_version: 'v2', to_version: 'v1' })
+    }
+
+    const messages = await readTopic(rollbackTopic, triggers.length)
+    expect(messages).toHaveLength(triggers.length)
+    for (const message of messages) {
+      const trigger = JSON.parse(message.value!.toString())
+      expect(trigger).toMatchObject({ rule: 'refusal-spike', metric: 'refusal_rate', state: 'firing', from_version: 'v2', to_version: 'v1', action: 'rollback' })
+      expect(trigger.observed - trigger.baseline).toBeGreaterThan(0.05)
+      expect(triggers.map((t) => t.dedup_key)).toContain(trigger.dedup_key)
+    }
+
+    // Running the jobs again: still firing, no second page.
+    expect((await runCli(['jobs', 'run-all', '--once'], env)).code).toBe(0)
+    expect(pagerduty.requests).toHaveLength(triggers.length)
+
+    const status = await runCli(['status', '--format', 'json'], env)
+    expect(status.code, status.stderr).toBe(0)
+    const rules = JSON.parse(status.stdout).rules as { rule: string; status: string; model_version: string }[]
+    expect(rules.filter((r) => r.status === 'firing').map((r) => `${r.rule}:${r.model_version}`)).toContain('refusal-spike:v2')
+
+    const serve = startCli(['serve'], env)
+    try {
+      let verdict: { verdict: string; reason: string } | undefined
+      const deadline = Date.now() + 30_000
+      while (!verdict && Date.now() < deadline) {
+        const url = /serve: (http:\/\/\S+)/.exec(serve.stderr())?.[1]
+        if (url) verdict = (await (await fetch(`${url}/verdict?version=v2`)).json()) as typeof verdict
+        else await new Promise((r) => setTimeout(r, 200))
+      }
+      expect(verdict).toMatchObject({ verdict: 'fail', reason: 'firing: refusal-spike' })
+    } finally {
+      serve.child.kill('SIGTERM')
+      await serve.done
+    }
+  })
+})
+
+async function readTopic(topic: string, n: number): Promise<KafkaMessage[]> {
+  const kafka = createKafka({ config: parseConfig({}).kafka, brokers: brokers.split(','), log: testLog })
+  const consumer = kafka.consumer({ groupId: `${topic}.reader` })
+  await consumer.connect()
+  await consumer.subscribe({ topics: [topic], fromBeginning: true })
+  const out: KafkaMessage[] = []
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 15_000)
+    consumer.run({
+      eachMessage: async ({ message }) => {
+        out.push(message)
+        if (out.length >= n) {
+          clearTimeout(timer)
+          resolve()
+        }
+      },
+    })
+  })
+  await consumer.disconnect()
+  return out
+}

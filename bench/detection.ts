@@ -12,7 +12,7 @@
 // Ends with one JSON line. BENCH_RUNS (default 300), BENCH_ROWS (default 10000000) and
 // BENCH_REFUSAL_EVERY_ROW=1 (refusal scores on all interactions, as in production) change it.
 
-import { type CycleBench, CYCLE_RULES, runCycleBench } from './detection-cycle.ts'
+import { CYCLE_RULES, type CycleBench, runCycleBench } from './detection-cycle.ts'
 import {
   DETECTORS,
   type DetectorName,
@@ -23,9 +23,9 @@ import {
   rules,
   runScenario,
   SAMPLES_PER_MINUTE,
-  SETTINGS,
   type Scenario,
   type ScenarioResult,
+  SETTINGS,
   type Source,
 } from './detection-sim.ts'
 

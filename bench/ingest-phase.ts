@@ -34,12 +34,26 @@ const sampler = setInterval(() => {
 function report(events: number, seconds: number): void {
   clearInterval(sampler)
   peakRss = Math.max(peakRss, process.memoryUsage().rss)
-  console.log(JSON.stringify({ phase, events, seconds, eps: Math.round(events / seconds), peak_rss_mb: Math.round(peakRss / 2 ** 20) }))
+  console.log(
+    JSON.stringify({
+      phase,
+      events,
+      seconds,
+      eps: Math.round(events / seconds),
+      peak_rss_mb: Math.round(peakRss / 2 ** 20),
+    }),
+  )
 }
 
 async function consumeOnly(): Promise<void> {
   const kafka = createKafka({ config: config.kafka, brokers: config.kafka.brokers!, log })
-  const consumer = kafka.consumer({ groupId: `bench-consume-${Date.now()}`, minBytes: 1 << 20, maxWaitTimeInMs: 1000, maxBytesPerPartition: 16 << 20, maxBytes: 64 << 20 })
+  const consumer = kafka.consumer({
+    groupId: `bench-consume-${Date.now()}`,
+    minBytes: 1 << 20,
+    maxWaitTimeInMs: 1000,
+    maxBytesPerPartition: 16 << 20,
+    maxBytes: 64 << 20,
+  })
   await consumer.connect()
   await consumer.subscribe({ topics: [topic!], fromBeginning: true })
   let seen = 0
@@ -66,7 +80,13 @@ async function insertOnly(): Promise<void> {
   const size = config.ingest.batch_size
   // 20 distinct pre-built batches, inserted in turn: rows are realistic, memory stays small.
   const batches = Array.from({ length: 20 }, (_, b) =>
-    Array.from({ length: size }, (_, i) => interactionRow(syntheticInteraction(b * size + i, { seed: 3 }), { topic: 't', partition: 0, offset: String(b * size + i) })),
+    Array.from({ length: size }, (_, i) =>
+      interactionRow(syntheticInteraction(b * size + i, { seed: 3 }), {
+        topic: 't',
+        partition: 0,
+        offset: String(b * size + i),
+      }),
+    ),
   )
   const started = performance.now()
   let inserted = 0

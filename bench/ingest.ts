@@ -11,8 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { startLocalKafka } from '../infra/kafka-local.ts'
 import { parseConfig } from '../config/load.ts'
+import { startLocalKafka } from '../infra/kafka-local.ts'
 import { createKafka } from '../lib/kafka-client.ts'
 import { ensureTopics } from '../lib/kafka-topics.ts'
 import { createLogger } from '../lib/log.ts'
@@ -43,37 +43,69 @@ try {
   await admin.connect()
   await ensureTopics(admin, [topic], 3)
   await admin.disconnect()
-  const avgBytes = Math.round(Array.from({ length: 1000 }, (_, i) => syntheticJsonBytes(i, { seed: 1 }).length).reduce((a, b) => a + b) / 1000)
-  console.log(`bench:ingest: producing ${events.toLocaleString('en-US')} interactions (~${avgBytes} bytes each) to ${topic} (3 partitions) on ${brokers}`)
+  const avgBytes = Math.round(
+    Array.from({ length: 1000 }, (_, i) => syntheticJsonBytes(i, { seed: 1 }).length).reduce(
+      (a, b) => a + b,
+    ) / 1000,
+  )
+  console.log(
+    `bench:ingest: producing ${events.toLocaleString('en-US')} interactions (~${avgBytes} bytes each) to ${topic} (3 partitions) on ${brokers}`,
+  )
   const producer = kafka.producer()
   await producer.connect()
   const t0 = performance.now()
-  await produceSynthetic({ producer, topic, count: events, synthetic: { seed: 1 }, encode: (i) => ({ value: interactionJsonBytes(i) }), batchSize: 5000 })
+  await produceSynthetic({
+    producer,
+    topic,
+    count: events,
+    synthetic: { seed: 1 },
+    encode: (i) => ({ value: interactionJsonBytes(i) }),
+    batchSize: 5000,
+  })
   const produceSeconds = (performance.now() - t0) / 1000
   await producer.disconnect()
-  console.log(`  produced in ${produceSeconds.toFixed(1)} s (${Math.round(events / produceSeconds).toLocaleString('en-US')} events/s)`)
+  console.log(
+    `  produced in ${produceSeconds.toFixed(1)} s (${Math.round(events / produceSeconds).toLocaleString('en-US')} events/s)`,
+  )
 
   const results: Record<string, { eps: number; seconds: number; peak_rss_mb: number; events: number }> = {}
   for (const phase of ['consume', 'insert', 'pipeline']) {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'ingest-phase.ts'), phase, brokers, topic, String(events)], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-      timeout: 15 * 60_000,
-    })
+    const run = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(here, 'ingest-phase.ts'), phase, brokers, topic, String(events)],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        timeout: 15 * 60_000,
+      },
+    )
     const line = run.stdout.trim().split('\n').pop() ?? ''
-    if (run.status !== 0 || !line.startsWith('{')) throw new Error(`phase ${phase} failed (exit ${run.status}): ${run.stdout}`)
+    if (run.status !== 0 || !line.startsWith('{'))
+      throw new Error(`phase ${phase} failed (exit ${run.status}): ${run.stdout}`)
     results[phase] = JSON.parse(line)
     const r = results[phase]!
-    console.log(`  ${phase.padEnd(8)} ${r.eps.toLocaleString('en-US').padStart(9)} events/s  (${r.events.toLocaleString('en-US')} in ${r.seconds.toFixed(2)} s, peak RSS ${r.peak_rss_mb} MB)`)
+    console.log(
+      `  ${phase.padEnd(8)} ${r.eps.toLocaleString('en-US').padStart(9)} events/s  (${r.events.toLocaleString('en-US')} in ${r.seconds.toFixed(2)} s, peak RSS ${r.peak_rss_mb} MB)`,
+    )
   }
   const a = results.consume!.eps
   const b = results.insert!.eps
   const c = results.pipeline!.eps
   const ratio = Math.round((c / Math.min(a, b)) * 1000) / 1000
   const limit = a < b ? 'the Kafka client (consume)' : 'the ClickHouse insert'
-  console.log(`  ratio pipeline / min(consume, insert) = ${ratio} (target >= 0.7); the slower raw stage is ${limit}`)
+  console.log(
+    `  ratio pipeline / min(consume, insert) = ${ratio} (target >= 0.7); the slower raw stage is ${limit}`,
+  )
   console.log(`  pipeline ${c >= 30_000 ? 'meets' : 'misses'} the 30,000 events/s target`)
-  console.log(JSON.stringify({ pipeline_eps: c, consume_eps: a, insert_eps: b, ratio, peak_rss_mb: results.pipeline!.peak_rss_mb }))
+  console.log(
+    JSON.stringify({
+      pipeline_eps: c,
+      consume_eps: a,
+      insert_eps: b,
+      ratio,
+      peak_rss_mb: results.pipeline!.peak_rss_mb,
+    }),
+  )
 } finally {
   await stopKafka?.()
 }

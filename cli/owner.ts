@@ -49,7 +49,24 @@ export async function ownStore(
   command: string,
   routes: Record<string, Route> = {},
 ): Promise<OwnedStore> {
-  const store = await openStore(ctx)
+  // Announce the owner before opening: short-lived commands that start now wait for its
+  // endpoint instead of grabbing the folder, so a busy `sql` loop cannot starve the owner.
+  const embedded = !ctx.config.clickhouse.url
+  const dataDir = embeddedDataDir(ctx.config.clickhouse, ctx.io.cwd)
+  const startedAt = new Date().toISOString()
+  if (embedded) {
+    mkdirSync(dataDir, { recursive: true })
+    const current = readInstanceFile(dataDir)
+    if (current && current.pid !== process.pid) throw storeLockedError(dataDir, current, undefined)
+    writeInstanceFile(dataDir, { pid: process.pid, command, started_at: startedAt })
+  }
+  let store: Store
+  try {
+    store = await openWhenFree(ctx)
+  } catch (error) {
+    if (embedded) removeInstanceFile(dataDir)
+    throw error
+  }
   let server: LocalServer | undefined
   try {
     await migrate(store, ctx.log)
@@ -70,6 +87,7 @@ export async function ownStore(
     })
   } catch (error) {
     await store.close()
+    if (embedded) removeInstanceFile(dataDir)
     throw error
   }
   if (store.kind === 'embedded') {
@@ -77,7 +95,7 @@ export async function ownStore(
       pid: process.pid,
       command,
       url: server.url,
-      started_at: new Date().toISOString(),
+      started_at: startedAt,
     })
   }
   ctx.log.info('store ready', { store: store.kind, location: store.location, http: server.url })

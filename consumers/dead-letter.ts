@@ -68,6 +68,7 @@ function headerText(value: Buffer | string): string {
   if (typeof value === 'string') return value
   const text = value.toString('utf8')
   // U+FFFD means the bytes were not valid UTF-8; control characters mean binary.
-  const binary = text.includes('\uFFFD') || [...text].some((c) => c.charCodeAt(0) < 0x20 && !'\t\n\r'.includes(c))
+  const binary =
+    text.includes('\uFFFD') || [...text].some((c) => c.charCodeAt(0) < 0x20 && !'\t\n\r'.includes(c))
   return binary ? `base64:${value.toString('base64')}` : text
 }

@@ -2,9 +2,8 @@
 // instance's local endpoint when one owns the embedded store, else opens the store itself.
 // Read-only is ClickHouse's own `readonly` setting; a bad query gets ClickHouse's message.
 
-import { ConfigError, DriftwatchError, StoreLockedError } from '../../lib/errors.ts'
-import { readInstanceFile, waitForInstanceUrl } from '../../store/instance.ts'
-import { embeddedDataDir, type ReadOnlyFormat, type Store } from '../../store/store.ts'
+import { ConfigError, DriftwatchError } from '../../lib/errors.ts'
+import type { ReadOnlyFormat } from '../../store/store.ts'
 import { choiceFlag, parseCommandArgs } from '../args.ts'
 import { appContext, reachStore } from '../context.ts'
 import type { Command } from '../io.ts'

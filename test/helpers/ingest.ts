@@ -4,8 +4,8 @@
 import type { Message } from 'kafkajs'
 import { parseConfig } from '../../config/load.ts'
 import type { Config } from '../../config/schema.ts'
-import { IngestConsumer } from '../../consumers/ingest-consumer.ts'
 import type { MessageDecoder } from '../../consumers/ingest-batch.ts'
+import { IngestConsumer } from '../../consumers/ingest-consumer.ts'
 import { groupLag } from '../../consumers/lag.ts'
 import { createDecoder } from '../../contract/decode.ts'
 import { createKafka } from '../../lib/kafka-client.ts'
@@ -20,12 +20,24 @@ export function testConfig(brokers: string, overrides: Record<string, unknown> =
   return parseConfig({ kafka: { brokers: brokers.split(',') }, ...overrides })
 }
 
-export async function produceJson(brokers: string, topic: string, count: number, synthetic: SyntheticOptions = { seed: 7 }): Promise<void> {
+export async function produceJson(
+  brokers: string,
+  topic: string,
+  count: number,
+  synthetic: SyntheticOptions = { seed: 7 },
+): Promise<void> {
   const kafka = createKafka({ config: testConfig(brokers).kafka, brokers: brokers.split(','), log: testLog })
   const producer = kafka.producer()
   await producer.connect()
   try {
-    await produceSynthetic({ producer, topic, count, synthetic, encode: (i) => ({ value: interactionJsonBytes(i) }), batchSize: 2000 })
+    await produceSynthetic({
+      producer,
+      topic,
+      count,
+      synthetic,
+      encode: (i) => ({ value: interactionJsonBytes(i) }),
+      batchSize: 2000,
+    })
   } finally {
     await producer.disconnect()
   }
@@ -88,7 +100,12 @@ export async function runIngestUntilCaughtUp(options: RunIngestOptions): Promise
   return consumer
 }
 
-export async function countRows(store: Store, table = 'interactions'): Promise<{ rows: number; unique: number }> {
-  const [r] = await store.query<{ rows: number; unique: number }>(`SELECT count() AS rows, uniqExact(request_id) AS unique FROM ${table}`)
+export async function countRows(
+  store: Store,
+  table = 'interactions',
+): Promise<{ rows: number; unique: number }> {
+  const [r] = await store.query<{ rows: number; unique: number }>(
+    `SELECT count() AS rows, uniqExact(request_id) AS unique FROM ${table}`,
+  )
   return { rows: Number(r!.rows), unique: Number(r!.unique) }
 }

@@ -16,8 +16,12 @@ export function testDatabase(prefix = 't'): string {
   return `${prefix}_${randomBytes(5).toString('hex')}`
 }
 
-export async function createTestStore(options: { database?: string; migrate?: boolean } = {}): Promise<Store> {
-  const config = parseConfig({ clickhouse: { data_dir: testDataDir(), database: options.database ?? testDatabase() } })
+export async function createTestStore(
+  options: { database?: string; migrate?: boolean } = {},
+): Promise<Store> {
+  const config = parseConfig({
+    clickhouse: { data_dir: testDataDir(), database: options.database ?? testDatabase() },
+  })
   const store = await createStore(config.clickhouse)
   if (options.migrate ?? true) await migrate(store)
   return store

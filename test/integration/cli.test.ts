@@ -4,9 +4,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTopic, getBrokers, uniqueTopic } from '../helpers/kafka.ts'
-import { produceJson } from '../helpers/ingest.ts'
 import { type Running, runCli, startCli } from '../helpers/cli.ts'
+import { produceJson } from '../helpers/ingest.ts'
+import { createTopic, getBrokers, uniqueTopic } from '../helpers/kafka.ts'
 
 let env: Record<string, string>
 let topic: string
@@ -15,7 +15,11 @@ beforeAll(async () => {
   const brokers = getBrokers()
   topic = uniqueTopic('cli')
   await createTopic(brokers, topic, 3)
-  env = { KAFKA_BROKERS: brokers, DRIFTWATCH_DATA_DIR: mkdtempSync(join(tmpdir(), 'dw-cli-')), DRIFTWATCH_HTTP_PORT: '0' }
+  env = {
+    KAFKA_BROKERS: brokers,
+    DRIFTWATCH_DATA_DIR: mkdtempSync(join(tmpdir(), 'dw-cli-')),
+    DRIFTWATCH_HTTP_PORT: '0',
+  }
 })
 
 describe('cli: bad input', () => {
@@ -51,7 +55,7 @@ describe('cli: bad input', () => {
 })
 
 describe('cli: sql', () => {
-  it('gives ClickHouse\'s message for a bad query and exits 1', async () => {
+  it("gives ClickHouse's message for a bad query and exits 1", async () => {
     const r = await runCli(['sql', 'SELEC 1'], env)
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(/Syntax error/i)
@@ -60,13 +64,13 @@ describe('cli: sql', () => {
 
   it('refuses writes: read-only is enforced by ClickHouse', async () => {
     await runCli(['migrate'], env)
-    const r = await runCli(['sql', 'INSERT INTO interactions (request_id) VALUES (\'x\')'], env)
+    const r = await runCli(['sql', "INSERT INTO interactions (request_id) VALUES ('x')"], env)
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(/readonly/i)
   })
 
   it('prints a table, JSON or CSV', async () => {
-    const table = await runCli(['sql', 'SELECT 1 AS one, \'a\' AS letter'], env)
+    const table = await runCli(['sql', "SELECT 1 AS one, 'a' AS letter"], env)
     expect(table.stdout).toBe('one  letter\n---  ------\n  1  a\n(1 row)\n')
     const json = await runCli(['sql', 'SELECT 1 AS one', '--format', 'json'], env)
     expect(JSON.parse(json.stdout)).toEqual([{ one: 1 }])

@@ -65,13 +65,19 @@ afterAll(async () => {
 
 describe('end to end from the CLI', () => {
   it('a canary that refuses more is caught, paged once, and its rollback trigger published', async () => {
-    const produced = await runCli(['produce', '--synthetic', '15000', '--seed', '77', '--drift', '{"v2":{"refusalRate":0.25}}'], env)
+    const produced = await runCli(
+      ['produce', '--synthetic', '15000', '--seed', '77', '--drift', '{"v2":{"refusalRate":0.25}}'],
+      env,
+    )
     expect(produced.code, produced.stderr).toBe(0)
     const ingested = await runCli(['ingest', '--until-caught-up'], env)
     expect(ingested.code, ingested.stderr).toBe(0)
     expect(ingested.stderr).toMatch(/ingest: done, 15,000 rows stored/)
 
-    const stable = await runCli(['deploy', 'mark-stable', 'v1', '--note', 'in production before the canary'], env)
+    const stable = await runCli(
+      ['deploy', 'mark-stable', 'v1', '--note', 'in production before the canary'],
+      env,
+    )
     expect(stable.code, stable.stderr).toBe(0)
 
     const jobs = await runCli(['jobs', 'run-all', '--once'], env)
@@ -79,20 +85,36 @@ describe('end to end from the CLI', () => {
 
     // One incident per regressed scope (v2 serves the canary and the shadow variant), none for v1.
     const triggers = pagerduty.requests.map(
-      (r) => r.body as { event_action: string; dedup_key: string; payload: { custom_details: Record<string, unknown> } },
+      (r) =>
+        r.body as {
+          event_action: string
+          dedup_key: string
+          payload: { custom_details: Record<string, unknown> }
+        },
     )
     expect(triggers.length).toBeGreaterThanOrEqual(1)
     expect(new Set(triggers.map((t) => t.dedup_key)).size).toBe(triggers.length)
     for (const t of triggers) {
       expect(t.event_action).toBe('trigger')
-      expect(t.payload.custom_details).toMatchObject({ rule: 'refusal-spike', from_version: 'v2', to_version: 'v1' })
+      expect(t.payload.custom_details).toMatchObject({
+        rule: 'refusal-spike',
+        from_version: 'v2',
+        to_version: 'v1',
+      })
     }
 
     const messages = await readTopic(rollbackTopic, triggers.length)
     expect(messages).toHaveLength(triggers.length)
     for (const message of messages) {
       const trigger = JSON.parse(message.value!.toString())
-      expect(trigger).toMatchObject({ rule: 'refusal-spike', metric: 'refusal_rate', state: 'firing', from_version: 'v2', to_version: 'v1', action: 'rollback' })
+      expect(trigger).toMatchObject({
+        rule: 'refusal-spike',
+        metric: 'refusal_rate',
+        state: 'firing',
+        from_version: 'v2',
+        to_version: 'v1',
+        action: 'rollback',
+      })
       expect(trigger.observed - trigger.baseline).toBeGreaterThan(0.05)
       expect(triggers.map((t) => t.dedup_key)).toContain(trigger.dedup_key)
     }
@@ -104,7 +126,9 @@ describe('end to end from the CLI', () => {
     const status = await runCli(['status', '--format', 'json'], env)
     expect(status.code, status.stderr).toBe(0)
     const rules = JSON.parse(status.stdout).rules as { rule: string; status: string; model_version: string }[]
-    expect(rules.filter((r) => r.status === 'firing').map((r) => `${r.rule}:${r.model_version}`)).toContain('refusal-spike:v2')
+    expect(rules.filter((r) => r.status === 'firing').map((r) => `${r.rule}:${r.model_version}`)).toContain(
+      'refusal-spike:v2',
+    )
 
     const serve = startCli(['serve'], env)
     try {

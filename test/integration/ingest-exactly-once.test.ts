@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ingestBatch, storedOffsets } from '../../consumers/ingest-batch.ts'
 import { createDecoder } from '../../contract/decode.ts'
 import { createKafka } from '../../lib/kafka-client.ts'
-import type { Store } from '../../store/store.ts'
 import { toStoreError } from '../../store/errors.ts'
-import { createTopic, getBrokers, uniqueTopic } from '../helpers/kafka.ts'
+import type { Store } from '../../store/store.ts'
 import { countRows, produceJson, runIngestUntilCaughtUp, testConfig, testLog } from '../helpers/ingest.ts'
+import { createTopic, getBrokers, uniqueTopic } from '../helpers/kafka.ts'
 import { createTestStore } from '../helpers/store.ts'
 
 const N = 100_000
@@ -37,7 +37,9 @@ describe('ingest: exactly once into ClickHouse', () => {
     const consumer = await runIngestUntilCaughtUp({ brokers, store, topics: [topic], groupId: `${topic}.g` })
     expect(await countRows(store)).toEqual({ rows: N, unique: N })
     expect(consumer.totals).toMatchObject({ stored: N, poisoned: 0 })
-    const perPartition = await store.query<{ p: number; n: number }>('SELECT kafka_partition AS p, count() AS n FROM interactions GROUP BY p ORDER BY p')
+    const perPartition = await store.query<{ p: number; n: number }>(
+      'SELECT kafka_partition AS p, count() AS n FROM interactions GROUP BY p ORDER BY p',
+    )
     expect(perPartition.map((r) => r.p)).toEqual([0, 1, 2])
   })
 
@@ -48,7 +50,11 @@ describe('ingest: exactly once into ClickHouse', () => {
     const store = await freshStore()
 
     // The crashed run: it fetched offsets 0..1999 and inserted them, then died before its commit.
-    const kafka = createKafka({ config: testConfig(brokers).kafka, brokers: brokers.split(','), log: testLog })
+    const kafka = createKafka({
+      config: testConfig(brokers).kafka,
+      brokers: brokers.split(','),
+      log: testLog,
+    })
     const peek = kafka.consumer({ groupId: `${topic}.peek` })
     await peek.connect()
     await peek.subscribe({ topics: [topic], fromBeginning: true })
@@ -66,7 +72,11 @@ describe('ingest: exactly once into ClickHouse', () => {
     await peek.disconnect()
     const decoder = createDecoder({ maxMessageBytes: 1 << 20 })
     const noDlq = { send: async () => {} }
-    await ingestBatch({ topic, partition: 0 }, fetched.slice(0, 2000), new Set(), { store, decoder, deadLetters: noDlq })
+    await ingestBatch({ topic, partition: 0 }, fetched.slice(0, 2000), new Set(), {
+      store,
+      decoder,
+      deadLetters: noDlq,
+    })
     expect((await storedOffsets(store, { topic, partition: 0 }, '0')).size).toBe(2000)
 
     // The restarted consumer reads from offset 0 again (nothing was committed).
@@ -85,12 +95,21 @@ describe('ingest: exactly once into ClickHouse', () => {
     // The outage is injected at the client boundary: every call fails the way a refused
     // connection does, through the same error mapping.
     const outage = () => {
-      if (down) throw toStoreError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8123'), { code: 'ECONNREFUSED' }))
+      if (down)
+        throw toStoreError(
+          Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8123'), { code: 'ECONNREFUSED' }),
+        )
     }
     const store: Store = {
       ...real,
-      insert: async (...args) => (outage(), real.insert(...args)),
-      query: async (...args) => (outage(), real.query(...args)) as never,
+      insert: async (...args) => {
+        outage()
+        return real.insert(...args)
+      },
+      query: (async (...args: Parameters<Store['query']>) => {
+        outage()
+        return real.query(...args)
+      }) as Store['query'],
     }
     let recovered = 0
     let storedWhenDown = 0

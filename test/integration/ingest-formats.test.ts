@@ -17,7 +17,10 @@ afterAll(async () => {
   for (const s of stores) await s.close()
 })
 
-async function ingestAs(format: WireFormat, schemaIdIn: 'prefix' | 'header'): Promise<Record<string, unknown>[]> {
+async function ingestAs(
+  format: WireFormat,
+  schemaIdIn: 'prefix' | 'header',
+): Promise<Record<string, unknown>[]> {
   const brokers = getBrokers()
   const topic = uniqueTopic(`fmt-${format}-${schemaIdIn}`)
   await createTopic(brokers, topic, 3)
@@ -37,7 +40,9 @@ async function ingestAs(format: WireFormat, schemaIdIn: 'prefix' | 'header'): Pr
     groupId: `${topic}.g`,
     decoder: createDecoder({ registry, maxMessageBytes: 1 << 20 }),
   })
-  return store.query('SELECT * EXCEPT (kafka_topic, kafka_partition, kafka_offset, ingested_at) FROM interactions ORDER BY request_id')
+  return store.query(
+    'SELECT * EXCEPT (kafka_topic, kafka_partition, kafka_offset, ingested_at) FROM interactions ORDER BY request_id',
+  )
 }
 
 describe('ingest: wire formats', () => {

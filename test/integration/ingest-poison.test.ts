@@ -16,7 +16,10 @@ afterAll(async () => {
   await store?.close()
 })
 
-const good = (i: number): Message => ({ key: `g${i}`, value: interactionJsonBytes(syntheticInteraction(i, { seed: 31 })) })
+const good = (i: number): Message => ({
+  key: `g${i}`,
+  value: interactionJsonBytes(syntheticInteraction(i, { seed: 31 })),
+})
 const { request_id: _drop, ...withoutId } = syntheticInteraction(0, { seed: 32 })
 const huge = { ...syntheticInteraction(1, { seed: 32 }), user_input: 'x'.repeat(10_000) }
 
@@ -63,9 +66,12 @@ describe('ingest: poison messages', () => {
     expect(await countRows(store)).toEqual({ rows: goodCount, unique: goodCount })
     expect(consumer.totals).toMatchObject({ stored: goodCount, poisoned: Object.keys(POISON).length })
 
-    const errors = await store.query<{ reason: string; raw_base64: string; kafka_offset: number; detail: string }>(
-      'SELECT reason, raw_base64, kafka_offset, detail FROM ingest_errors ORDER BY kafka_offset',
-    )
+    const errors = await store.query<{
+      reason: string
+      raw_base64: string
+      kafka_offset: number
+      detail: string
+    }>('SELECT reason, raw_base64, kafka_offset, detail FROM ingest_errors ORDER BY kafka_offset')
     expect(errors.map((e) => e.reason)).toEqual(Object.keys(POISON))
     for (const e of errors) {
       expect(Buffer.from(e.raw_base64, 'base64').equals(POISON[e.reason]!)).toBe(true)
@@ -94,7 +100,10 @@ async function readTopic(brokers: string, topic: string, n: number): Promise<Kaf
   await consumer.subscribe({ topics: [topic], fromBeginning: true })
   const out: KafkaMessage[] = []
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`only ${out.length} of ${n} messages on ${topic}`)), 30_000)
+    const timer = setTimeout(
+      () => reject(new Error(`only ${out.length} of ${n} messages on ${topic}`)),
+      30_000,
+    )
     consumer.run({
       eachMessage: async ({ message }) => {
         out.push(message)

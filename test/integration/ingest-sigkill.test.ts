@@ -4,14 +4,17 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { createTopic, getBrokers, uniqueTopic } from '../helpers/kafka.ts'
-import { produceJson } from '../helpers/ingest.ts'
 import { runCli, startCli } from '../helpers/cli.ts'
+import { produceJson } from '../helpers/ingest.ts'
+import { createTopic, getBrokers, uniqueTopic } from '../helpers/kafka.ts'
 
 const N = 100_000
 
 async function countVia(url: string): Promise<number> {
-  const response = await fetch(`${url}/sql`, { method: 'POST', body: JSON.stringify({ query: 'SELECT count() AS c FROM interactions' }) })
+  const response = await fetch(`${url}/sql`, {
+    method: 'POST',
+    body: JSON.stringify({ query: 'SELECT count() AS c FROM interactions' }),
+  })
   if (!response.ok) return -1
   return Number(JSON.parse((await response.text()).trim()).c)
 }
@@ -34,7 +37,12 @@ describe('ingest: SIGKILL mid-stream', () => {
     // The killed member holds its partitions until its session times out: keep that short.
     const configFile = join(dataDir, '..', `${topic}.yaml`)
     writeFileSync(configFile, 'ingest:\n  session_timeout_ms: 8000\n')
-    const env = { KAFKA_BROKERS: brokers, DRIFTWATCH_DATA_DIR: dataDir, DRIFTWATCH_HTTP_PORT: '0', DRIFTWATCH_CONFIG: configFile }
+    const env = {
+      KAFKA_BROKERS: brokers,
+      DRIFTWATCH_DATA_DIR: dataDir,
+      DRIFTWATCH_HTTP_PORT: '0',
+      DRIFTWATCH_CONFIG: configFile,
+    }
     const args = ['ingest', '--topic', topic, '--group', `${topic}.g`]
 
     const first = startCli(args, env)
@@ -56,7 +64,10 @@ describe('ingest: SIGKILL mid-stream', () => {
     expect(second.stderr).toMatch(/ingest: done/)
     expect(second.code).toBe(0)
 
-    const check = await runCli(['sql', 'SELECT count() AS rows, uniqExact(request_id) AS ids FROM interactions', '--format', 'json'], env)
+    const check = await runCli(
+      ['sql', 'SELECT count() AS rows, uniqExact(request_id) AS ids FROM interactions', '--format', 'json'],
+      env,
+    )
     expect(check.code).toBe(0)
     expect(JSON.parse(check.stdout)).toEqual([{ rows: N, ids: N }])
   })

@@ -24,7 +24,9 @@ describe('config', () => {
   })
 
   it('reads ./driftwatch.yaml and lets the environment win', () => {
-    const cwd = dirWith('kafka:\n  brokers: ["file:9092"]\n  group_id: g1\nclickhouse:\n  database: from_file\n')
+    const cwd = dirWith(
+      'kafka:\n  brokers: ["file:9092"]\n  group_id: g1\nclickhouse:\n  database: from_file\n',
+    )
     const { config } = loadConfig({
       cwd,
       env: { KAFKA_BROKERS: 'a:1, b:2', CLICKHOUSE_URL: 'http://ch:8123', DRIFTWATCH_DATA_DIR: '/data/dw' },
@@ -52,7 +54,9 @@ describe('config', () => {
   })
 
   it('rejects a broker that is not host:port', () => {
-    expect(() => parseConfig({ kafka: { brokers: ['localhost'] } })).toThrowError(/kafka\.brokers\.0: expected host:port/)
+    expect(() => parseConfig({ kafka: { brokers: ['localhost'] } })).toThrowError(
+      /kafka\.brokers\.0: expected host:port/,
+    )
   })
 
   it('reports YAML syntax errors with the file', () => {
@@ -65,6 +69,8 @@ describe('config', () => {
   })
 
   it('rejects a non-numeric DRIFTWATCH_HTTP_PORT', () => {
-    expect(() => loadConfig({ cwd: tmpdir(), path: undefined, env: { DRIFTWATCH_HTTP_PORT: 'abc' } })).toThrowError(/DRIFTWATCH_HTTP_PORT/)
+    expect(() =>
+      loadConfig({ cwd: tmpdir(), path: undefined, env: { DRIFTWATCH_HTTP_PORT: 'abc' } }),
+    ).toThrowError(/DRIFTWATCH_HTTP_PORT/)
   })
 })

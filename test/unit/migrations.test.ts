@@ -13,9 +13,8 @@ describe('migrations', () => {
   })
 
   it('splits on semicolons at line ends and drops comments', () => {
-    expect(splitStatements('-- a comment; here\nCREATE TABLE a (x String DEFAULT \';\');\nSELECT 1;\n')).toEqual([
-      "CREATE TABLE a (x String DEFAULT ';')",
-      'SELECT 1',
-    ])
+    expect(
+      splitStatements("-- a comment; here\nCREATE TABLE a (x String DEFAULT ';');\nSELECT 1;\n"),
+    ).toEqual(["CREATE TABLE a (x String DEFAULT ';')", 'SELECT 1'])
   })
 })

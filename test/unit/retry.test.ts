@@ -21,14 +21,37 @@ describe('withRetry', () => {
 
   it('never retries a programming error or a non-retriable error', async () => {
     let calls = 0
-    await expect(withRetry(async () => (calls++, null as never as { x: number }).x, { retries: 5, initialMs: 1, maxMs: 1, sleep: noSleep })).rejects.toThrow(TypeError)
+    await expect(
+      withRetry(
+        async () => {
+          calls++
+          return (null as never as { x: number }).x
+        },
+        {
+          retries: 5,
+          initialMs: 1,
+          maxMs: 1,
+          sleep: noSleep,
+        },
+      ),
+    ).rejects.toThrow(TypeError)
     expect(calls).toBe(1)
-    await expect(withRetry(async () => { calls++; throw new HttpError(400, 'bad') }, { retries: 5, initialMs: 1, maxMs: 1, sleep: noSleep })).rejects.toThrow('bad')
+    await expect(
+      withRetry(
+        async () => {
+          calls++
+          throw new HttpError(400, 'bad')
+        },
+        { retries: 5, initialMs: 1, maxMs: 1, sleep: noSleep },
+      ),
+    ).rejects.toThrow('bad')
     expect(calls).toBe(2)
   })
 
-  it('treats fetch\'s network TypeError as an outage', () => {
-    const refused = new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) })
+  it("treats fetch's network TypeError as an outage", () => {
+    const refused = new TypeError('fetch failed', {
+      cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+    })
     expect(isRetriable(refused)).toBe(true)
     expect(isRetriable(new TypeError('x is not a function'))).toBe(false)
   })
@@ -38,9 +61,16 @@ describe('withRetry', () => {
     let calls = 0
     await withRetry(
       async () => {
-        if (calls++ < 2) throw new HttpError(429, 'slow down', { retryAfterMs: calls === 1 ? 2000 : 10_000_000 })
+        if (calls++ < 2)
+          throw new HttpError(429, 'slow down', { retryAfterMs: calls === 1 ? 2000 : 10_000_000 })
       },
-      { retries: 3, initialMs: 1, maxMs: 10, maxRetryAfterMs: 60_000, sleep: async (ms) => void delays.push(ms) },
+      {
+        retries: 3,
+        initialMs: 1,
+        maxMs: 10,
+        maxRetryAfterMs: 60_000,
+        sleep: async (ms) => void delays.push(ms),
+      },
     )
     expect(delays).toEqual([2000, 60_000])
   })

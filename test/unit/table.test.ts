@@ -5,7 +5,14 @@ describe('renderTable', () => {
   it('aligns text left and numbers right, and counts rows', () => {
     const text = renderTable('["segment","n"]\n["invoice_extraction",12]\n["code",3456]\n')
     expect(text).toBe(
-      ['segment                n', '------------------  ----', 'invoice_extraction    12', 'code                3456', '(2 rows)', ''].join('\n'),
+      [
+        'segment                n',
+        '------------------  ----',
+        'invoice_extraction    12',
+        'code                3456',
+        '(2 rows)',
+        '',
+      ].join('\n'),
     )
   })
 

@@ -55,7 +55,9 @@ export function buildScopeStatsQuery(q: StatsQuery): { sql: string; params: Reco
   let value: string
   let time: string
   if (m.source === 'scores') {
-    table = 'scores FINAL'
+    // No FINAL: the jobs write one row per (request, scorer_version, metric) (anti-join and
+    // insert tokens); FINAL would merge every part of the window on each cycle.
+    table = 'scores'
     time = 'interaction_ts'
     value = 'value'
     conditions.push(

@@ -8,7 +8,9 @@
 
 -- One row per (scorer_version, metric, request_id). A new scorer_version (other model or
 -- prompt) writes new rows and keeps the old ones: a baseline must filter ONE scorer_version.
--- The interaction's scope and timestamp are copied in, so windows and baselines need no join.
+-- The interaction's scope and timestamp are copied in, so windows and baselines need no join,
+-- and the hour of interaction_ts is in the sorting key, so a window reads only its granules
+-- (one request has one interaction_ts: duplicates still share the key).
 -- Cost: a model call is carried by the row of the scorer's primary metric (llama_guard:
 -- unsafe, judge: hallucination); the other metric rows of the same call carry 0, so
 -- sum(cost_usd) is the spend of successful scorings.
@@ -35,7 +37,7 @@ CREATE TABLE IF NOT EXISTS scores (
 )
 ENGINE = ReplacingMergeTree(scored_at)
 PARTITION BY toYYYYMM(interaction_ts)
-ORDER BY (scorer_version, metric, request_id)
+ORDER BY (scorer_version, metric, toStartOfHour(interaction_ts), request_id)
 SETTINGS non_replicated_deduplication_window = 1000;
 
 -- A scoring that did not produce a score. One row per (scorer_version, request_id), replaced

@@ -79,6 +79,10 @@ export async function ingestBatch(
   poisons.push(...(await insertRows(ref, rows, deps.store)))
 
   if (poisons.length > 0) {
+    // Dead-letter topic first, then ingest_errors: a replay skips offsets recorded in
+    // ingest_errors, so recording first and crashing before the send would lose the DLQ copy.
+    // This order can only send one twice (at-least-once), with its source offset in headers.
+    await deps.deadLetters.send(poisons.map((p) => deadLetterMessage(p)))
     await deps.store.insert('ingest_errors', poisons.map(ingestErrorRow), {
       dedupToken: tokenFor(
         ref,
@@ -86,7 +90,6 @@ export async function ingestBatch(
         'errors',
       ),
     })
-    await deps.deadLetters.send(poisons.map((p) => deadLetterMessage(p)))
   }
 
   const reasons: Record<string, number> = {}

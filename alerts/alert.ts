@@ -138,3 +138,22 @@ function encodePart(value: string): string {
   // encodeURIComponent keeps '*' and [A-Za-z0-9-_.!~'()] readable and escapes ':' and '%'.
   return encodeURIComponent(value)
 }
+
+/**
+ * The numbers of a decision, in one place: every sink (PagerDuty custom_details, the rollback
+ * trigger, the alerts table) carries exactly these.
+ */
+export function alertNumbers(alert: Alert) {
+  return {
+    comparison: alert.comparison,
+    observed: alert.observed,
+    baseline: alert.baseline,
+    threshold: alert.threshold,
+    p_value: alert.p_value,
+    confidence: alert.confidence,
+    ci_low: alert.ci_low,
+    ci_high: alert.ci_high,
+    n: alert.n,
+    baseline_n: alert.baseline_n,
+  }
+}

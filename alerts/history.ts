@@ -4,7 +4,7 @@
 
 import { clickhouseTime } from '../consumers/rows.ts'
 import type { Store } from '../store/store.ts'
-import type { Alert } from './alert.ts'
+import { type Alert, alertNumbers } from './alert.ts'
 import type { SinkName } from './delivery.ts'
 
 export function alertId(alert: Pick<Alert, 'dedup_key' | 'fired_at' | 'state'>): string {
@@ -29,16 +29,7 @@ export async function recordAlert(store: Store, record: AlertRecord, now = Date.
       action: alert.action,
       state: alert.state,
       ...alert.scope,
-      observed: alert.observed,
-      baseline: alert.baseline,
-      threshold: alert.threshold,
-      comparison: alert.comparison,
-      p_value: alert.p_value,
-      confidence: alert.confidence,
-      ci_low: alert.ci_low,
-      ci_high: alert.ci_high,
-      n: alert.n,
-      baseline_n: alert.baseline_n,
+      ...alertNumbers(alert),
       window_start: clickhouseTime(Date.parse(alert.window.start)),
       window_end: clickhouseTime(Date.parse(alert.window.end)),
       from_version: alert.from_version,

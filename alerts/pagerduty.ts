@@ -4,7 +4,7 @@
 
 import { z } from 'zod'
 import { type Logger, silentLogger } from '../lib/log.ts'
-import { type Alert, type AlertAction, DEDUP_KEY_MAX } from './alert.ts'
+import { type Alert, type AlertAction, alertNumbers, DEDUP_KEY_MAX } from './alert.ts'
 import {
   AlertDeliveryError,
   checkHttpUrl,
@@ -156,16 +156,7 @@ function customDetails(alert: Alert): Record<string, unknown> {
     rule: alert.rule,
     metric: alert.metric,
     action: alert.action,
-    comparison: alert.comparison,
-    observed: alert.observed,
-    baseline: alert.baseline,
-    threshold: alert.threshold,
-    p_value: alert.p_value,
-    confidence: alert.confidence,
-    ci_low: alert.ci_low,
-    ci_high: alert.ci_high,
-    n: alert.n,
-    baseline_n: alert.baseline_n,
+    ...alertNumbers(alert),
     model_version: alert.scope.model_version,
     variant_id: alert.scope.variant_id,
     segment: alert.scope.segment,

@@ -185,7 +185,10 @@ export class IngestConsumer extends EventEmitter<{
         this.emit('storeUnavailable', fields)
         await abortableSleep(delayMs, this.stopping.signal)
         if (this.stopping.signal.aborted || !payload.isRunning() || payload.isStale()) return undefined
-        await payload.heartbeat().catch(() => {})
+        // A failed heartbeat means a rebalance is under way: isStale() ends this batch on the next turn.
+        await payload
+          .heartbeat()
+          .catch((error) => log.debug('heartbeat failed while retrying', { error: errorMessage(error) }))
       }
     }
   }

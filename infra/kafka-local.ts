@@ -360,7 +360,9 @@ async function stopChild(child: ChildProcess, exited: Promise<void>, graceMs = 2
 function signal(pid: number, sig: NodeJS.Signals): void {
   try {
     process.kill(pid, sig)
-  } catch {}
+  } catch {
+    // Already gone (ESRCH): that is what stopping wanted.
+  }
 }
 
 interface ReadyCheck {

@@ -28,7 +28,10 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
     help: 'run the monitor: ingest, jobs and the local HTTP endpoint, in one process',
   },
   ingest: { run: ingestCommand, help: 'consume interactions from Kafka into ClickHouse' },
-  jobs: { run: jobsCommand, help: 'scoring jobs: run the scheduler | list | run <name> | run-all --once' },
+  jobs: {
+    run: jobsCommand,
+    help: 'scheduled jobs (scoring, detect_versions, evaluate): run them | list | run <name> | run-all --once',
+  },
   review: {
     run: reviewCommand,
     help: 'human review of scored samples: export | import FILE | stats (judge-vs-human kappa)',

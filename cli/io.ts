@@ -21,3 +21,11 @@ export function processIO(signal: AbortSignal): CliIO {
     signal,
   }
 }
+
+/** Resolves when `signal` aborts (at once if it already has): a long-running command's wait. */
+export function untilAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve()
+    else signal.addEventListener('abort', () => resolve(), { once: true })
+  })
+}

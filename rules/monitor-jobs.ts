@@ -7,6 +7,7 @@ import { createEmitterFromConfig } from '../alerts/from-config.ts'
 import type { Config } from '../config/schema.ts'
 import { detectNewVersions, lastStable } from '../deploy/deployments.ts'
 import type { JobDefinition } from '../jobs/registry.ts'
+import { plannedJobs } from '../jobs/start-jobs.ts'
 import type { Logger } from '../lib/log.ts'
 import type { Store } from '../store/store.ts'
 import { createEvaluateJob } from './evaluate-job.ts'
@@ -18,8 +19,6 @@ export interface MonitorJobsOptions {
   log: Logger
   /** Connected producer for rollback triggers (Kafka sink); optional. */
   producer?: Pick<Producer, 'send'>
-  /** Names of the scoring jobs registered before these. */
-  scoringJobs: readonly string[]
 }
 
 export function monitorJobs(options: MonitorJobsOptions): JobDefinition[] {
@@ -50,8 +49,15 @@ export function monitorJobs(options: MonitorJobsOptions): JobDefinition[] {
       producer: options.producer,
     }),
     lastStable: async (excluding) => (await lastStable(store, { excluding }))?.model_version,
-    dependsOn: [...options.scoringJobs, 'detect_versions'],
+    // The scoring jobs the config enables run first: the rules read their scores.
+    dependsOn: [...enabledScoringJobs(config), 'detect_versions'],
     defaultSchedule: config.evaluation.schedule,
   })
   return [detect, evaluate]
+}
+
+function enabledScoringJobs(config: Config): string[] {
+  return plannedJobs(config)
+    .filter((j) => j.enabled)
+    .map((j) => j.name)
 }

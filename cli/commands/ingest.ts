@@ -4,7 +4,7 @@
 import { startIngestService } from '../../consumers/ingest-service.ts'
 import { listFlag, parseCommandArgs } from '../args.ts'
 import { appContext, kafkaFor } from '../context.ts'
-import type { Command } from '../io.ts'
+import { type Command, untilAborted } from '../io.ts'
 import { ownStore } from '../owner.ts'
 import { formatCount, formatIngestProgress } from '../progress.ts'
 
@@ -45,10 +45,7 @@ export const ingestCommand: Command = async (argv, io) => {
     })
     try {
       if (values['until-caught-up']) await service.waitUntilCaughtUp(io.signal)
-      else
-        await new Promise<void>((resolve) =>
-          io.signal.addEventListener('abort', () => resolve(), { once: true }),
-        )
+      else await untilAborted(io.signal)
     } finally {
       await service.stop()
     }

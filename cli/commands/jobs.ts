@@ -16,8 +16,9 @@ import { monitorJobs } from '../../rules/monitor-jobs.ts'
 import { migrate } from '../../store/migrate.ts'
 import type { Store } from '../../store/store.ts'
 import { choiceFlag, parseCommandArgs } from '../args.ts'
-import { type AppContext, appContext, kafkaFor, openStore } from '../context.ts'
-import type { CliIO, Command } from '../io.ts'
+import { type AppContext, appContext, openStore } from '../context.ts'
+import { type CliIO, type Command, untilAborted } from '../io.ts'
+import { type MonitorSet, monitorSet } from '../monitor-set.ts'
 import { ownStore } from '../owner.ts'
 import { renderTable } from '../table.ts'
 import { runReadOnly } from './sql.ts'
@@ -98,10 +99,7 @@ async function runForeground(ctx: AppContext, io: CliIO): Promise<number> {
     io.stderr(
       `jobs: scheduled ${names.join(', ') || 'nothing'}; store ${owned.store.kind} ${owned.store.location}; Ctrl-C stops\n`,
     )
-    await new Promise<void>((resolve) => {
-      if (io.signal.aborted) resolve()
-      io.signal.addEventListener('abort', () => resolve(), { once: true })
-    })
+    await untilAborted(io.signal)
     return 0
   } finally {
     await scheduler?.stop()
@@ -138,42 +136,6 @@ async function runOneOff(
     await monitor?.close()
     await store.close()
   }
-}
-
-interface MonitorSet {
-  jobs: JobDefinition[]
-  close(): Promise<void>
-}
-
-/**
- * The rule jobs, as in `driftwatch start`. Rollback triggers reach Kafka only through a
- * connected producer, so one is connected when evaluate may run and alerts.kafka is on.
- */
-async function monitorSet(
-  ctx: AppContext,
-  io: CliIO,
-  store: Store,
-  mayEvaluate: boolean,
-): Promise<MonitorSet> {
-  const producer = mayEvaluate && ctx.config.alerts.kafka ? await connectProducer(ctx) : undefined
-  const jobs = monitorJobs({
-    config: ctx.config,
-    store,
-    env: io.env,
-    log: ctx.log,
-    producer,
-    scoringJobs: plannedJobs(ctx.config)
-      .filter((j) => j.enabled)
-      .map((j) => j.name),
-  })
-  return { jobs, close: async () => producer?.disconnect() }
-}
-
-async function connectProducer(ctx: AppContext) {
-  const { kafka } = await kafkaFor(ctx)
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
-  await producer.connect()
-  return producer
 }
 
 export function formatResult(r: RunResult): string {
@@ -244,7 +206,7 @@ function listedMonitorJobs(ctx: AppContext, io: CliIO) {
       throw new Error('listing only: the store is not open')
     },
   })
-  const jobs = monitorJobs({ config: ctx.config, store: unused, env: io.env, log: ctx.log, scoringJobs: [] })
+  const jobs = monitorJobs({ config: ctx.config, store: unused, env: io.env, log: ctx.log })
   return jobs.map((j) => ({
     name: j.name,
     enabled: true,

@@ -4,7 +4,7 @@
 
 import { parseCommandArgs } from '../args.ts'
 import { appContext } from '../context.ts'
-import type { Command } from '../io.ts'
+import { type Command, untilAborted } from '../io.ts'
 import { ownStore } from '../owner.ts'
 
 const USAGE = 'driftwatch serve [--config FILE]'
@@ -21,10 +21,7 @@ export const serveCommand: Command = async (argv, io) => {
     io.stderr(
       `serve: ${owned.server.url} (GET /health, GET /verdict?version=V, POST /sql, GET /deployments); Ctrl-C stops\n`,
     )
-    await new Promise<void>((resolve) => {
-      if (io.signal.aborted) resolve()
-      io.signal.addEventListener('abort', () => resolve(), { once: true })
-    })
+    await untilAborted(io.signal)
     return 0
   } finally {
     await owned.close()

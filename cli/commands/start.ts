@@ -2,12 +2,12 @@
 // HTTP endpoint — because the embedded store can be opened by one process only.
 
 import { startIngestService } from '../../consumers/ingest-service.ts'
-import { plannedJobs, startJobs } from '../../jobs/start-jobs.ts'
-import { monitorJobs } from '../../rules/monitor-jobs.ts'
+import { startJobs } from '../../jobs/start-jobs.ts'
 import type { Store } from '../../store/store.ts'
 import { parseCommandArgs } from '../args.ts'
 import { type AppContext, appContext, kafkaFor } from '../context.ts'
-import type { CliIO, Command } from '../io.ts'
+import { type CliIO, type Command, untilAborted } from '../io.ts'
+import { monitorSet } from '../monitor-set.ts'
 import { ownStore } from '../owner.ts'
 import { formatCount, formatIngestProgress } from '../progress.ts'
 
@@ -52,11 +52,7 @@ export async function runMonitor(
       log: ctx.log,
       onProgress: (p) => io.stderr(`${formatIngestProgress(p)}\n`),
     })
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
-    await producer.connect()
-    const scoring = plannedJobs(ctx.config)
-      .filter((j) => j.enabled)
-      .map((j) => j.name)
+    const monitor = await monitorSet(ctx, io, owned.store, true)
     const jobsStop = new AbortController()
     const scheduler = await startJobs({
       store: owned.store,
@@ -65,17 +61,13 @@ export async function runMonitor(
       env: io.env,
       cwd: io.cwd,
       signal: jobsStop.signal,
-      jobs: monitorJobs({
-        config: ctx.config,
-        store: owned.store,
-        env: io.env,
-        log: ctx.log,
-        producer,
-        scoringJobs: scoring,
-      }),
+      jobs: monitor.jobs,
     })
     io.stderr(
-      `driftwatch: ${ctx.config.rules.length} rules; jobs ${[...scoring, 'detect_versions', 'evaluate'].join(', ')}; verdicts at ${owned.server.url}/verdict?version=V\n`,
+      `driftwatch: ${ctx.config.rules.length} rules; jobs ${scheduler.registry
+        .list()
+        .map((j) => j.name)
+        .join(', ')}; verdicts at ${owned.server.url}/verdict?version=V\n`,
     )
     if (hooks.onStatus) {
       const onStatus = hooks.onStatus
@@ -84,16 +76,13 @@ export async function runMonitor(
       }, hooks.statusIntervalMs ?? 30_000)
     }
     try {
-      await new Promise<void>((resolve) => {
-        if (signal.aborted) resolve()
-        signal.addEventListener('abort', () => resolve(), { once: true })
-      })
+      await untilAborted(signal)
     } finally {
       if (statusTimer) clearInterval(statusTimer)
       jobsStop.abort()
       await scheduler.stop()
       await ingest.stop()
-      await producer.disconnect()
+      await monitor.close()
     }
     io.stderr(`driftwatch: stopped; ${formatCount(ingest.consumer.totals.stored)} rows stored this run\n`)
     return 0

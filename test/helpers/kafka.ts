@@ -1,7 +1,7 @@
 // Kafka helpers for tests: the run's broker address, topic creation, unique topic names.
 
 import { randomBytes } from 'node:crypto'
-import { Kafka, logLevel } from 'kafkajs'
+import { Kafka, type KafkaMessage, logLevel } from 'kafkajs'
 import { inject } from 'vitest'
 
 /** Brokers provided by test/helpers/kafka-global-setup.ts (undefined when it is not configured). */
@@ -36,4 +36,35 @@ export async function createTopic(brokers: string, name: string, partitions = 3)
 /** `prefix.<random>`: unique per call, valid as a topic or group name. */
 export function uniqueTopic(prefix = 'test'): string {
   return `${prefix}.${Date.now().toString(36)}.${randomBytes(4).toString('hex')}`
+}
+
+/**
+ * Reads `topic` from the beginning with a fresh group until `done(count)` says so or `waitMs`
+ * passes, and returns what arrived: callers assert the count, so a short read fails there.
+ */
+export async function readMessages(
+  brokers: string,
+  topic: string,
+  options: { done: (count: number) => boolean; waitMs: number },
+): Promise<KafkaMessage[]> {
+  const consumer = testKafka(brokers).consumer({
+    groupId: `${topic}.reader.${randomBytes(4).toString('hex')}`,
+  })
+  await consumer.connect()
+  await consumer.subscribe({ topics: [topic], fromBeginning: true })
+  const out: KafkaMessage[] = []
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, options.waitMs)
+    consumer.run({
+      eachMessage: async ({ message }) => {
+        out.push(message)
+        if (options.done(out.length)) {
+          clearTimeout(timer)
+          resolve()
+        }
+      },
+    })
+  })
+  await consumer.disconnect()
+  return out
 }

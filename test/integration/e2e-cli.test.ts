@@ -4,14 +4,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { KafkaMessage } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseConfig } from '../../config/load.ts'
-import { createKafka } from '../../lib/kafka-client.ts'
 import { type CaptureServer, pagerDutyAccepted, startCaptureServer } from '../helpers/capture-server.ts'
 import { runCli, startCli } from '../helpers/cli.ts'
-import { testLog } from '../helpers/ingest.ts'
-import { createTopic, getBrokers, uniqueTopic } from '../helpers/kafka.ts'
+import { createTopic, getBrokers, readMessages, uniqueTopic } from '../helpers/kafka.ts'
 
 let pagerduty: CaptureServer
 let brokers: string
@@ -103,7 +99,10 @@ describe('end to end from the CLI', () => {
       })
     }
 
-    const messages = await readTopic(rollbackTopic, triggers.length)
+    const messages = await readMessages(brokers, rollbackTopic, {
+      done: (count) => count >= triggers.length,
+      waitMs: 15_000,
+    })
     expect(messages).toHaveLength(triggers.length)
     for (const message of messages) {
       const trigger = JSON.parse(message.value!.toString())
@@ -146,25 +145,3 @@ describe('end to end from the CLI', () => {
     }
   })
 })
-
-async function readTopic(topic: string, n: number): Promise<KafkaMessage[]> {
-  const kafka = createKafka({ config: parseConfig({}).kafka, brokers: brokers.split(','), log: testLog })
-  const consumer = kafka.consumer({ groupId: `${topic}.reader` })
-  await consumer.connect()
-  await consumer.subscribe({ topics: [topic], fromBeginning: true })
-  const out: KafkaMessage[] = []
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, 15_000)
-    consumer.run({
-      eachMessage: async ({ message }) => {
-        out.push(message)
-        if (out.length >= n) {
-          clearTimeout(timer)
-          resolve()
-        }
-      },
-    })
-  })
-  await consumer.disconnect()
-  return out
-}

@@ -1,14 +1,13 @@
 // Every kind of poison message lands in the dead-letter topic (original bytes, reason and
 // source in headers) and in ingest_errors; the good messages around them all land.
-import type { KafkaMessage, Message } from 'kafkajs'
+import type { Message } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DLQ_HEADERS } from '../../consumers/dead-letter.ts'
 import { createDecoder, createRegistryClient } from '../../contract/decode.ts'
-import { createKafka } from '../../lib/kafka-client.ts'
 import { interactionJsonBytes, syntheticInteraction } from '../../producers/synthetic.ts'
 import type { Store } from '../../store/store.ts'
-import { countRows, produceRaw, runIngestUntilCaughtUp, testConfig, testLog } from '../helpers/ingest.ts'
-import { createTopic, getBrokers, uniqueTopic } from '../helpers/kafka.ts'
+import { countRows, produceRaw, runIngestUntilCaughtUp, testConfig } from '../helpers/ingest.ts'
+import { createTopic, getBrokers, readMessages, uniqueTopic } from '../helpers/kafka.ts'
 import { createTestStore } from '../helpers/store.ts'
 
 let store: Store
@@ -79,7 +78,10 @@ describe('ingest: poison messages', () => {
     }
     expect(errors.find((e) => e.reason === 'schema_invalid')!.detail).toMatch(/request_id/)
 
-    const dlq = await readTopic(brokers, `${topic}.dlq`, Object.keys(POISON).length)
+    const dlq = await readMessages(brokers, `${topic}.dlq`, {
+      done: (count) => count >= Object.keys(POISON).length,
+      waitMs: 30_000,
+    })
     expect(dlq.map((m) => m.headers![DLQ_HEADERS.reason]!.toString())).toEqual(Object.keys(POISON))
     for (const [i, m] of dlq.entries()) {
       const reason = m.headers![DLQ_HEADERS.reason]!.toString()
@@ -92,28 +94,3 @@ describe('ingest: poison messages', () => {
     }
   })
 })
-
-async function readTopic(brokers: string, topic: string, n: number): Promise<KafkaMessage[]> {
-  const kafka = createKafka({ config: testConfig(brokers).kafka, brokers: brokers.split(','), log: testLog })
-  const consumer = kafka.consumer({ groupId: `${topic}.reader` })
-  await consumer.connect()
-  await consumer.subscribe({ topics: [topic], fromBeginning: true })
-  const out: KafkaMessage[] = []
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`only ${out.length} of ${n} messages on ${topic}`)),
-      30_000,
-    )
-    consumer.run({
-      eachMessage: async ({ message }) => {
-        out.push(message)
-        if (out.length >= n) {
-          clearTimeout(timer)
-          resolve()
-        }
-      },
-    })
-  })
-  await consumer.disconnect()
-  return out
-}

@@ -1,7 +1,7 @@
 // Drift rules end to end on the real engine: measured in ClickHouse, decided by the
 // sequential test, told to a local PagerDuty, a signed webhook and a real Kafka topic.
 // Time is simulated: each evaluation cycle is one minute later, with that minute's data.
-import type { KafkaMessage, Producer } from 'kafkajs'
+import type { Producer } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createEmitterFromConfig } from '../../alerts/from-config.ts'
 import { verifyWebhookSignature } from '../../alerts/webhook.ts'
@@ -19,7 +19,7 @@ import {
   startCaptureServer,
 } from '../helpers/capture-server.ts'
 import { testLog } from '../helpers/ingest.ts'
-import { createTopic, getBrokers, uniqueTopic } from '../helpers/kafka.ts'
+import { createTopic, getBrokers, readMessages, uniqueTopic } from '../helpers/kafka.ts'
 import { createTestStore } from '../helpers/store.ts'
 
 const MIN = 60_000
@@ -124,28 +124,6 @@ async function insertScores(store: Store, t: number, groups: Judged[], counters:
   await store.insert('scores', rows)
 }
 
-async function readTopic(topic: string, n: number, waitMs = 5000): Promise<KafkaMessage[]> {
-  const kafka = createKafka({ config: parseConfig({}).kafka, brokers: brokers.split(','), log: testLog })
-  const consumer = kafka.consumer({ groupId: `${topic}.reader.${Date.now()}` })
-  await consumer.connect()
-  await consumer.subscribe({ topics: [topic], fromBeginning: true })
-  const out: KafkaMessage[] = []
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, waitMs)
-    consumer.run({
-      eachMessage: async ({ message }) => {
-        out.push(message)
-        if (out.length > n) {
-          clearTimeout(timer)
-          resolve()
-        }
-      },
-    })
-  })
-  await consumer.disconnect()
-  return out
-}
-
 const events = () =>
   pagerduty.requests.map(
     (r) =>
@@ -207,7 +185,7 @@ describe('rules: hallucination on invoice extraction', () => {
     expect(details.p_value as number).toBeLessThanOrEqual(0.01)
     expect(details.n as number).toBeGreaterThanOrEqual(300)
 
-    const messages = await readTopic(rollbackTopic, 2)
+    const messages = await readMessages(brokers, rollbackTopic, { done: (count) => count > 2, waitMs: 5000 })
     expect(messages).toHaveLength(2)
     const [trigger, resolve] = messages.map((m) => JSON.parse(m.value!.toString()))
     expect(trigger).toMatchObject({

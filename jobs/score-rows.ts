@@ -1,9 +1,9 @@
 // Rows for the scoring tables (scores, scoring_failures, review_queue), built from one
 // interaction and one scorer's result. Pure, so what is stored is tested without a store.
 
-import { clickhouseTime } from '../consumers/rows.ts'
 import { DriftwatchError, HttpError, isRetriable } from '../lib/errors.ts'
 import { ScoringOutputError, type TokenUsage } from '../scoring/errors.ts'
+import { clickhouseTime } from '../store/time.ts'
 import { hashUnit, type Scope } from './sampler.ts'
 
 /** What a scoring job knows about the interaction it scores. */

@@ -10,10 +10,10 @@
 // stored, so nothing is scored twice and nothing is lost.
 
 import type { Config, JudgeConfig, LlamaGuardConfig } from '../config/schema.ts'
-import { clickhouseTime } from '../consumers/rows.ts'
 import type { BudgetMode } from '../scoring/budget.ts'
 import { CircuitOpenError, ModelCallAbortedError } from '../scoring/errors.ts'
 import type { Store } from '../store/store.ts'
+import { clickhouseTime, parseClickhouseTime } from '../store/time.ts'
 import type { InteractionText, ModelScorerAdapter } from './model-scorers.ts'
 import { formatUsd } from './progress.ts'
 import {
@@ -23,7 +23,7 @@ import {
   JobIncompleteError,
   type JobOutcome,
 } from './registry.ts'
-import { parseClickhouseTime, type SampleQueryRow, sampleQuery, touchedWindowsQuery } from './sample-query.ts'
+import { type SampleQueryRow, sampleQuery, touchedWindowsQuery } from './sample-query.ts'
 import { PRIORITY, requestHash, resolveSamplingPolicy, type SamplingPolicy, scopeKey } from './sampler.ts'
 import {
   classifyFailure,

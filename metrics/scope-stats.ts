@@ -4,6 +4,7 @@
 // the SQL a person can run to reproduce a number.
 
 import type { Store } from '../store/store.ts'
+import { clickhouseTime } from '../store/time.ts'
 import type { MetricDefinition } from './registry.ts'
 
 export interface Scope {
@@ -49,7 +50,7 @@ export function quantileBandwidth(p: number): number {
 
 export function buildScopeStatsQuery(q: StatsQuery): { sql: string; params: Record<string, unknown> } {
   const m = q.metric
-  const params: Record<string, unknown> = { from: q.from / 1000, to: q.to / 1000 }
+  const params: Record<string, unknown> = { from: clickhouseTime(q.from), to: clickhouseTime(q.to) }
   const conditions: string[] = []
   let table: string
   let value: string
@@ -74,10 +75,7 @@ export function buildScopeStatsQuery(q: StatsQuery): { sql: string; params: Reco
     value = m.kind === 'rate' ? `toFloat64(${m.expr})` : `toFloat64(${m.expr})`
     if (m.filter) conditions.push(m.filter)
   }
-  conditions.unshift(
-    `${time} >= fromUnixTimestamp64Milli(toInt64({from:Float64} * 1000))`,
-    `${time} < fromUnixTimestamp64Milli(toInt64({to:Float64} * 1000))`,
-  )
+  conditions.unshift(`${time} >= {from:DateTime64(3, 'UTC')}`, `${time} < {to:DateTime64(3, 'UTC')}`)
   for (const column of SCOPE_COLUMNS) {
     const wanted = q.where?.[column]
     if (wanted !== undefined && wanted !== ALL) {
@@ -181,8 +179,11 @@ export function scopeKey(scope: Scope): string {
 /** The query with its parameters inlined, for people: paste into `driftwatch sql`. */
 export function reproduceSql(q: StatsQuery): string {
   const { sql, params } = buildScopeStatsQuery(q)
-  return sql.replace(/\{(\w+):(\w+)\}/g, (_, name: string, type: string) => {
+  const quote = (v: unknown) => `'${String(v).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`
+  return sql.replace(/\{(\w+):([^}]+)\}/g, (_, name: string, type: string) => {
     const v = params[name]
-    return type === 'String' ? `'${String(v).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'` : String(v)
+    if (type === 'String') return quote(v)
+    if (type.startsWith('DateTime64')) return `toDateTime64(${quote(v)}, 3, 'UTC')`
+    return String(v)
   })
 }

@@ -3,8 +3,9 @@
 // to score and have not been scored (or failed) yet for a scorer version. Pure: builds SQL
 // text and typed parameters; user values are always parameters, never spliced into the text.
 
+import { SCOPE_COLUMNS } from '../contract/scope.ts'
 import { clickhouseTime } from '../store/time.ts'
-import { HASH_BITS, PRIORITY, type SamplingPolicy, SCOPE_KEYS } from './sampler.ts'
+import { HASH_BITS, PRIORITY, type SamplingPolicy } from './sampler.ts'
 
 export interface Query {
   sql: string
@@ -101,7 +102,7 @@ export function sampleQuery(input: SampleQueryInput): Query {
   const rateBranches: string[] = []
   const minBranches: string[] = []
   policy.overrides.forEach((o, i) => {
-    const conditions = SCOPE_KEYS.filter((k) => o.where[k] !== undefined).map((k) => {
+    const conditions = SCOPE_COLUMNS.filter((k) => o.where[k] !== undefined).map((k) => {
       params[`o${i}_${k}`] = o.where[k]
       return `${k} = {o${i}_${k}:String}`
     })

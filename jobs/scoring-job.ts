@@ -10,6 +10,7 @@
 // stored, so nothing is scored twice and nothing is lost.
 
 import type { Config, JudgeConfig, LlamaGuardConfig } from '../config/schema.ts'
+import { scopeLabel } from '../contract/scope.ts'
 import type { BudgetMode } from '../scoring/budget.ts'
 import { CircuitOpenError, ModelCallAbortedError } from '../scoring/errors.ts'
 import type { Store } from '../store/store.ts'
@@ -24,7 +25,7 @@ import {
   type JobOutcome,
 } from './registry.ts'
 import { type SampleQueryRow, sampleQuery, touchedWindowsQuery } from './sample-query.ts'
-import { PRIORITY, requestHash, resolveSamplingPolicy, type SamplingPolicy, scopeKey } from './sampler.ts'
+import { PRIORITY, requestHash, resolveSamplingPolicy, type SamplingPolicy } from './sampler.ts'
 import {
   classifyFailure,
   failureRow,
@@ -232,7 +233,7 @@ function createRunState(
     ledger,
     skip(item: WorkItem) {
       state.skipped++
-      const key = scopeKey(item)
+      const key = scopeLabel(item)
       skippedByScope[key] = (skippedByScope[key] ?? 0) + 1
     },
     scoredRows(item: WorkItem, rows: Record<string, unknown>[], at: number) {

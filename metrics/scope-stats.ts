@@ -3,19 +3,10 @@
 // mean and variance for means, the quantile and its neighbours for quantiles. Also builds
 // the SQL a person can run to reproduce a number.
 
+import { ALL, SCOPE_COLUMNS, type Scope, type ScopeWhere } from '../contract/scope.ts'
 import type { Store } from '../store/store.ts'
 import { clickhouseTime } from '../store/time.ts'
 import type { MetricDefinition } from './registry.ts'
-
-export interface Scope {
-  model_version: string
-  variant_id: string
-  segment: string
-  modality: string
-}
-
-export const SCOPE_COLUMNS = ['model_version', 'variant_id', 'segment', 'modality'] as const
-export const ALL = '*'
 
 export interface ScopeStats {
   scope: Scope
@@ -36,7 +27,7 @@ export interface StatsQuery {
   from: number
   to: number
   /** Scope filter; a missing key matches everything. */
-  where?: Partial<Scope>
+  where?: ScopeWhere
   /** Required for score metrics: never mix scorer versions. */
   scorerVersion?: string
   /** Pool all variants (and report variant_id '*'): baselines are a version, not a variant. */
@@ -170,10 +161,6 @@ export async function latestScorerVersion(
     { scorer, m: scoreMetric },
   )
   return rows[0]?.v
-}
-
-export function scopeKey(scope: Scope): string {
-  return SCOPE_COLUMNS.map((c) => scope[c]).join('|')
 }
 
 /** The query with its parameters inlined, for people: paste into `driftwatch sql`. */

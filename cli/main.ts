@@ -5,6 +5,7 @@ import { kafkaCommand } from '../infra/kafka-cli.ts'
 import { ConfigError, DriftwatchError, errorMessage } from '../lib/errors.ts'
 import { demoCommand } from './commands/demo.ts'
 import { deployCommand } from './commands/deploy.ts'
+import { experimentCommand } from './commands/experiment.ts'
 import { ingestCommand } from './commands/ingest.ts'
 import { jobsCommand } from './commands/jobs.ts'
 import { migrateCommand } from './commands/migrate.ts'
@@ -47,6 +48,10 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   deploy: {
     run: deployCommand,
     help: 'model-version rollout history: list | mark-stable | mark-rolled-back | last-stable',
+  },
+  experiment: {
+    run: experimentCommand,
+    help: 'A/B experiments from config: list | plan NAME | analyze NAME (SRM, per-scope tests, decision)',
   },
   plan: {
     run: planCommand,

@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs'
 import { StoreLockedError } from '../lib/errors.ts'
 import { deploymentRoutes } from '../server/deploy-routes.ts'
+import { experimentRoutes } from '../server/experiment-routes.ts'
 import type { Route } from '../server/http.ts'
 import { type LocalServer, startLocalServer } from '../server/http.ts'
 import { sqlRoute } from '../server/sql-route.ts'
@@ -82,6 +83,7 @@ export async function ownStore(
         'POST /sql': sqlRoute(store),
         'GET /verdict': verdictRoute(store, () => ctx.config.rules.map((r) => r.name)),
         ...deploymentRoutes(store),
+        ...experimentRoutes(store),
         ...routes,
       },
     })

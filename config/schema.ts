@@ -4,6 +4,7 @@
 import { validate as isValidCron } from 'node-cron'
 import { z } from 'zod'
 import { ScopeWhereSchema } from '../contract/scope.ts'
+import { ExperimentSchema } from '../experiments/schema.ts'
 import { EvaluationSchema, RuleSchema } from '../rules/schema.ts'
 
 const port = z.number().int().min(0).max(65535)
@@ -316,6 +317,8 @@ export const ConfigSchema = z
     rules: z.array(RuleSchema).default([]),
     evaluation: EvaluationSchema.prefault({}),
     alerts: AlertsConfigSchema.prefault({}),
+    /** A/B experiments (docs/experiments.md): `driftwatch experiment list | plan | analyze NAME`. */
+    experiments: z.array(ExperimentSchema).default([]),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>()
@@ -327,6 +330,16 @@ export const ConfigSchema = z
           message: `duplicate rule name ${rule.name}`,
         })
       seen.add(rule.name)
+    })
+    const experiments = new Set<string>()
+    config.experiments.forEach((experiment, i) => {
+      if (experiments.has(experiment.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['experiments', i, 'name'],
+          message: `duplicate experiment name ${experiment.name}`,
+        })
+      experiments.add(experiment.name)
     })
   })
   .strict()

@@ -44,6 +44,29 @@ export interface SyntheticOptions {
   versions?: Record<string, VersionProfile>
   /** Share of interactions that carry a user feedback score (1–5). */
   feedbackRate?: number
+  /** A/B experiment traffic instead of control/canary/shadow (see ExperimentTraffic). */
+  experiment?: ExperimentTraffic
+}
+
+/**
+ * A/B traffic: every user is assigned to one arm by a hash of (seed, user) — so a user sees
+ * one variant, as a real experiment assigns — and variant_id is the arm's name. All arms are
+ * served by stableVersion; per-arm effects change latency, error / refusal rates, cost and
+ * the user feedback score.
+ */
+export interface ExperimentTraffic {
+  /** Arm name -> share of users, e.g. { A: 0.5, B: 0.5 }. */
+  arms: Record<string, number>
+  /** Distinct users (default 20,000). */
+  users?: number
+  effects?: Record<string, ArmEffect>
+}
+
+export interface ArmEffect extends VersionProfile {
+  /** Added to the mean user feedback score (1–5 scale, clipped). */
+  feedbackShift?: number
+  /** Multiplies cost_usd. */
+  costMultiplier?: number
 }
 
 export const REFUSAL_TEXT = "I'm sorry, but I can't help with that."
@@ -71,6 +94,13 @@ interface Resolved {
   variantCut: [number, number]
   feedbackRate: number
   profiles: Map<string, Required<VersionProfile>>
+  experiment?: {
+    names: string[]
+    cuts: number[]
+    users: number
+    profiles: Map<string, Required<VersionProfile>>
+    effects: Record<string, ArmEffect>
+  }
 }
 
 /** mulberry32: tiny, fast, good-enough 32-bit PRNG; returns floats in [0, 1). */
@@ -131,7 +161,34 @@ function resolve(options: SyntheticOptions): Resolved {
       refusalRate: o.refusalRate ?? options.refusalRate ?? 0.02,
     })
   }
+  let experiment: Resolved['experiment']
+  if (options.experiment) {
+    const names = Object.keys(options.experiment.arms)
+    const sum = names.reduce((a, n) => a + (options.experiment!.arms[n] as number), 0)
+    let acc = 0
+    const cuts = names.map((n) => {
+      acc += (options.experiment!.arms[n] as number) / sum
+      return acc
+    })
+    const stable = profiles.get(stableVersion)!
+    const effects = options.experiment.effects ?? {}
+    const armProfiles = new Map<string, Required<VersionProfile>>()
+    for (const n of names) {
+      const e = effects[n] ?? {}
+      armProfiles.set(n, {
+        ttftMedianMs: e.ttftMedianMs ?? stable.ttftMedianMs,
+        perTokenMedianMs: e.perTokenMedianMs ?? stable.perTokenMedianMs,
+        latencyMultiplier: e.latencyMultiplier ?? stable.latencyMultiplier,
+        latencyOffsetMs: e.latencyOffsetMs ?? stable.latencyOffsetMs,
+        errorRate: e.errorRate ?? stable.errorRate,
+        timeoutRate: e.timeoutRate ?? stable.timeoutRate,
+        refusalRate: e.refusalRate ?? stable.refusalRate,
+      })
+    }
+    experiment = { names, cuts, users: options.experiment.users ?? 20_000, profiles: armProfiles, effects }
+  }
   return {
+    experiment,
     seed: options.seed ?? 42,
     startMs: options.startMs ?? SYNTHETIC_START_MS,
     intervalMs: options.intervalMs ?? 50,
@@ -321,9 +378,20 @@ export function syntheticInteraction(i: number, options: SyntheticOptions = NO_O
   const rand = mulberry32(hash32(o.seed, i, 0))
 
   const rv = rand()
-  const variant_id = rv < o.variantCut[0] ? 'control' : rv < o.variantCut[1] ? 'canary' : 'shadow'
-  const model_version = variant_id === 'control' ? o.stableVersion : o.canaryVersion
-  const profile = o.profiles.get(model_version)!
+  let variant_id = rv < o.variantCut[0] ? 'control' : rv < o.variantCut[1] ? 'canary' : 'shadow'
+  let model_version = variant_id === 'control' ? o.stableVersion : o.canaryVersion
+  let profile = o.profiles.get(model_version)!
+  const ex = o.experiment
+  const userNo = hash32(o.seed, i, 7) % (ex ? ex.users : 5000)
+  if (ex) {
+    // The user, not the request, is the unit of assignment.
+    const ru = hash32(o.seed, userNo, 11) / 4294967296
+    let k = 0
+    while (k < ex.cuts.length - 1 && ru >= (ex.cuts[k] as number)) k++
+    variant_id = ex.names[k]!
+    model_version = o.stableVersion
+    profile = ex.profiles.get(variant_id)!
+  }
 
   const rs = rand()
   let segmentIndex = 0
@@ -383,13 +451,15 @@ export function syntheticInteraction(i: number, options: SyntheticOptions = NO_O
   const latency_ms = status === 'timeout' ? Math.round(latency * 10) / 10 : shift(latency)
   const ttft_ms = ttft === null ? null : Math.min(shift(ttft), latency_ms)
 
+  const effect = ex?.effects[variant_id]
   const cost_usd =
     status === 'ok'
       ? Math.round(
-          (prompt_tokens * USD_PER_PROMPT_TOKEN + completion_tokens * USD_PER_COMPLETION_TOKEN) * 1e9,
+          (prompt_tokens * USD_PER_PROMPT_TOKEN + completion_tokens * USD_PER_COMPLETION_TOKEN) *
+            (effect?.costMultiplier ?? 1) *
+            1e9,
         ) / 1e9
       : null
-  const userNo = hash32(o.seed, i, 7) % 5000
   const timestamp = o.startMs + Math.floor(i * o.intervalMs + rand() * o.intervalMs * 0.5)
 
   return {
@@ -414,7 +484,13 @@ export function syntheticInteraction(i: number, options: SyntheticOptions = NO_O
     status,
     finish_reason,
     safety_flag: refused ? rand() < 0.7 : rand() < 0.004,
-    user_feedback_score: rand() < o.feedbackRate ? 1 + Math.floor(rand() * 5) : null,
+    user_feedback_score:
+      rand() < o.feedbackRate
+        ? ex
+          ? // Experiments: a rounded normal around 3.5 (+ the arm's shift), clipped to 1–5.
+            Math.min(5, Math.max(1, Math.round(3.5 + (effect?.feedbackShift ?? 0) + normal(rand))))
+          : 1 + Math.floor(rand() * 5)
+        : null,
     attributes: {
       region: pick(REGIONS, rand()),
       customer_tier: pick(TIERS, rand()),

@@ -14,7 +14,7 @@ import type { Command } from '../io.ts'
 import { formatCount } from '../progress.ts'
 
 const USAGE =
-  'driftwatch produce --synthetic N [--topic T] [--rate R] [--format json|avro|json-schema|protobuf] [--seed S] [--from I]\n  [--drift \'{"v2":{"refusalRate":0.2,"latencyOffsetMs":250}}\'] [--config FILE]'
+  'driftwatch produce --synthetic N [--topic T] [--rate R] [--format json|avro|json-schema|protobuf] [--seed S] [--from I]\n  [--drift \'{"v2":{"refusalRate":0.2,"latencyOffsetMs":250}}\']\n  [--experiment \'{"arms":{"A":0.5,"B":0.5},"effects":{"B":{"feedbackShift":0.3}},"feedbackRate":0.5}\'] [--config FILE]'
 const FORMATS = ['json', 'avro', 'json-schema', 'protobuf'] as const
 
 export const produceCommand: Command = async (argv, io) => {
@@ -29,6 +29,7 @@ export const produceCommand: Command = async (argv, io) => {
       seed: { type: 'string' },
       from: { type: 'string' },
       drift: { type: 'string' },
+      experiment: { type: 'string' },
     },
     USAGE,
   )
@@ -65,7 +66,13 @@ export const produceCommand: Command = async (argv, io) => {
       count,
       rate,
       from,
-      synthetic: { seed, startMs, intervalMs, versions: parseDrift(values.drift) },
+      synthetic: {
+        seed,
+        startMs,
+        intervalMs,
+        versions: parseDrift(values.drift),
+        ...parseExperiment(values.experiment),
+      },
       encode,
       signal: io.signal,
       onProgress: (n) => {
@@ -104,6 +111,62 @@ async function encoderFor(
     topic,
   })
   return (interaction) => encoder.encode(interaction)
+}
+
+const ProfileShape = {
+  ttftMedianMs: z.number().positive(),
+  perTokenMedianMs: z.number().positive(),
+  latencyMultiplier: z.number().positive(),
+  latencyOffsetMs: z.number(),
+  errorRate: z.number().min(0).max(1),
+  timeoutRate: z.number().min(0).max(1),
+  refusalRate: z.number().min(0).max(1),
+}
+
+const ExperimentTrafficSchema = z
+  .object({
+    arms: z.record(z.string().min(1), z.number().positive()).refine((a) => Object.keys(a).length >= 2, {
+      message: 'name at least two arms, e.g. {"A":0.5,"B":0.5}',
+    }),
+    users: z.number().int().positive().optional(),
+    effects: z
+      .record(
+        z.string(),
+        z
+          .object({ ...ProfileShape, feedbackShift: z.number(), costMultiplier: z.number().positive() })
+          .partial()
+          .strict(),
+      )
+      .optional(),
+    feedbackRate: z.number().min(0).max(1).optional(),
+  })
+  .strict()
+
+/** --experiment: A/B traffic, users assigned to arms by hash (producers/synthetic.ts ExperimentTraffic). */
+function parseExperiment(text: string | undefined): Pick<SyntheticOptions, 'experiment' | 'feedbackRate'> {
+  if (text === undefined) return {}
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch {
+    throw new ConfigError('--experiment is not JSON', {
+      fix: `e.g. --experiment '{"arms":{"A":0.5,"B":0.5}}'`,
+    })
+  }
+  const parsed = ExperimentTrafficSchema.safeParse(raw)
+  if (!parsed.success) {
+    throw new ConfigError(
+      `--experiment: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`).join('; ')}`,
+      {
+        fix:
+          'keys: arms (name -> share), users, effects (arm -> ' +
+          Object.keys(ProfileShape).join(', ') +
+          ', feedbackShift, costMultiplier), feedbackRate',
+      },
+    )
+  }
+  const { feedbackRate, ...experiment } = parsed.data
+  return feedbackRate === undefined ? { experiment } : { experiment, feedbackRate }
 }
 
 const DriftSchema = z.record(

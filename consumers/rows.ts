@@ -35,6 +35,7 @@ export function interactionRow(event: Interaction, source: KafkaSource): Record<
     safety_flag: event.safety_flag ?? null,
     user_feedback_score: event.user_feedback_score ?? null,
     attributes: event.attributes,
+    shadow_of: event.shadow_of ?? null,
     kafka_topic: source.topic,
     kafka_partition: source.partition,
     kafka_offset: Number(source.offset),

@@ -44,6 +44,8 @@ export const interactionAvroSchema = {
     { name: 'safety_flag', ...nullable('boolean') },
     { name: 'user_feedback_score', ...nullable('double') },
     { name: 'attributes', type: { type: 'map', values: 'string' }, default: {} },
+    // Added later, last and with a null default: records written without it still decode.
+    { name: 'shadow_of', ...nullable('string') },
   ],
 } as const
 

@@ -165,6 +165,9 @@ export const InteractionSchema = z.object({
   safety_flag: z.boolean().nullable().default(null).describe("The application's own guard fired"),
   user_feedback_score: z.number().nullable().default(null),
   attributes,
+  shadow_of: optionalString(256).describe(
+    'The production request_id this answer shadows or replays (shadow deployments, driftwatch replay); absent for production traffic',
+  ),
 })
 
 /** A validated, normalised interaction: timestamp is epoch milliseconds (UTC). */

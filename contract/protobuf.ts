@@ -52,6 +52,8 @@ const FIELDS: [name: keyof Interaction, number: number, kind: Kind, optional?: t
   ['safety_flag', 21, 'bool', true],
   ['user_feedback_score', 22, 'double', true],
   ['attributes', 23, 'map<string, string>'],
+  // Added later with a new field number: messages without it still decode (proto3 optional).
+  ['shadow_of', 24, 'string', true],
 ]
 
 /** Field names of the Protobuf message, in field-number order (tests compare them with zod's). */

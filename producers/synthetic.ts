@@ -497,6 +497,7 @@ export function syntheticInteraction(i: number, options: SyntheticOptions = NO_O
       channel: pick(CHANNELS, rand()),
       app_version: '4.2.1',
     },
+    shadow_of: null,
   }
 }
 

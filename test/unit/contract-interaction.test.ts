@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { formatZodIssues, InteractionSchema, parseTimestamp } from '../../contract/interaction.ts'
+import { syntheticInteraction } from '../../producers/synthetic.ts'
 
 const valid = {
   request_id: 'req-1',
@@ -39,6 +40,7 @@ describe('InteractionSchema', () => {
       safety_flag: null,
       user_feedback_score: null,
       attributes: {},
+      shadow_of: null,
     })
   })
 
@@ -182,5 +184,14 @@ describe('timestamps', () => {
     expect(parseTimestamp(1e20)).toMatch(/after 2100-01-01/)
     expect(parseTimestamp(Number.NaN)).toMatch(/non-finite/)
     expect(parseTimestamp('1850-01-01T00:00:00Z')).toMatch(/before 2000-01-01/)
+  })
+})
+
+describe('shadow_of (added later)', () => {
+  it('events without it still validate (null), events with it keep the production request_id', () => {
+    const base = syntheticInteraction(3)
+    const { shadow_of: _omit, ...old } = base
+    expect(InteractionSchema.parse(old).shadow_of).toBeNull()
+    expect(InteractionSchema.parse({ ...old, shadow_of: 'req-prod-1' }).shadow_of).toBe('req-prod-1')
   })
 })

@@ -12,6 +12,7 @@ import { migrateCommand } from './commands/migrate.ts'
 import { planCommand } from './commands/plan.ts'
 import { produceCommand } from './commands/produce.ts'
 import { queryCommand } from './commands/query.ts'
+import { replayCommand } from './commands/replay.ts'
 import { reviewCommand } from './commands/review.ts'
 import { serveCommand } from './commands/serve.ts'
 import { sqlCommand } from './commands/sql.ts'
@@ -56,6 +57,10 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   plan: {
     run: planCommand,
     help: 'sample size and duration a canary needs: --baseline 0.76 --mde 0.05 --daily 2000',
+  },
+  replay: {
+    run: replayCommand,
+    help: 'recorded traffic (--select) or a golden suite (--suite) against a candidate endpoint; exit 1 on regression',
   },
   migrate: { run: migrateCommand, help: 'apply the numbered migrations in sql/migrations' },
   kafka: { run: kafkaCommand, help: 'local Apache Kafka broker for demo, tests and CI: up | down | status' },

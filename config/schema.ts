@@ -303,6 +303,34 @@ export const AlertsConfigSchema = z
   })
   .strict()
 
+/** `driftwatch replay` (docs/replay.md): candidate calls and the regression limits. */
+export const ReplayConfigSchema = z
+  .object({
+    /** Per HTTP attempt to the candidate. */
+    timeout_ms: positiveInt.default(30_000),
+    /** Attempts after the first (429 / 5xx / timeout), honouring Retry-After, as the scorers. */
+    max_retries: z.number().int().min(0).max(10).default(3),
+    max_tokens: positiveInt.default(1024),
+    temperature: z.number().min(0).max(2).default(0),
+    /** NAME of the environment variable holding the candidate's API key. */
+    api_key_env: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable')
+      .optional(),
+    /** Prices for --budget-usd. */
+    price_per_1k_prompt_tokens: z.number().min(0).default(0),
+    price_per_1k_completion_tokens: z.number().min(0).default(0),
+    /** Family-wise significance level of the per-scope regression tests (Holm). */
+    alpha: z.number().gt(0).lt(0.5).default(0.05),
+    /** Largest acceptable worsening per metric (absolute), e.g. { refusal_rate: 0.02 }; default 0. */
+    max_increase: z
+      .object({ refusal_rate: z.number().min(0), error_rate: z.number().min(0) })
+      .partial()
+      .strict()
+      .default({}),
+  })
+  .strict()
+
 export const ConfigSchema = z
   .object({
     kafka: KafkaConfigSchema.default(KafkaConfigSchema.parse({})),
@@ -319,6 +347,7 @@ export const ConfigSchema = z
     alerts: AlertsConfigSchema.prefault({}),
     /** A/B experiments (docs/experiments.md): `driftwatch experiment list | plan | analyze NAME`. */
     experiments: z.array(ExperimentSchema).default([]),
+    replay: ReplayConfigSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>()

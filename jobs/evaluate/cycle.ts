@@ -2,24 +2,24 @@
 // each scope purely (rules/evaluate.ts), persist the states, and tell (alerts/) — paging
 // once per incident, completing any delivery a crash left unfinished.
 
-import { type Alert, dedupKey, parseAlert } from '../alerts/alert.ts'
-import type { SinkName } from '../alerts/delivery.ts'
-import type { AlertEmitter } from '../alerts/emitter.ts'
-import { type AlertRecord, latestAlert, recordAlert, undeliveredAlerts } from '../alerts/history.ts'
-import { baselineKey, scopeKey } from '../contract/scope.ts'
-import { errorMessage } from '../lib/errors.ts'
-import type { Logger } from '../lib/log.ts'
-import { metricDefinition } from '../metrics/registry.ts'
+import { type Alert, dedupKey, parseAlert } from '../../alerts/alert.ts'
+import type { SinkName } from '../../alerts/delivery.ts'
+import type { AlertEmitter } from '../../alerts/emitter.ts'
+import { type AlertRecord, latestAlert, recordAlert, undeliveredAlerts } from '../../alerts/history.ts'
+import { baselineKey, scopeKey } from '../../contract/scope.ts'
+import { errorMessage } from '../../lib/errors.ts'
+import type { Logger } from '../../lib/log.ts'
+import { metricDefinition } from '../../metrics/registry.ts'
 import {
   fetchScopeStats,
   latestScorerVersion,
   reproduceSql,
   type ScopeStats,
   type StatsQuery,
-} from '../metrics/scope-stats.ts'
-import type { Store } from '../store/store.ts'
-import { evaluateLook, type LookNumbers, type RuleState } from './evaluate.ts'
-import type { EvaluationSettings, Rule } from './schema.ts'
+} from '../../metrics/scope-stats.ts'
+import { evaluateLook, type LookNumbers, type RuleState } from '../../rules/evaluate.ts'
+import type { EvaluationSettings, Rule } from '../../rules/schema.ts'
+import type { Store } from '../../store/store.ts'
 import { loadRuleStates, saveRuleStates } from './state-store.ts'
 
 export interface CycleDeps {

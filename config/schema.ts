@@ -5,6 +5,7 @@ import { validate as isValidCron } from 'node-cron'
 import { z } from 'zod'
 import { ScopeWhereSchema } from '../contract/scope.ts'
 import { ExperimentSchema } from '../experiments/schema.ts'
+import { METRICS } from '../metrics/registry.ts'
 import { EvaluationSchema, RuleSchema } from '../rules/schema.ts'
 
 const port = z.number().int().min(0).max(65535)
@@ -303,6 +304,24 @@ export const AlertsConfigSchema = z
   })
   .strict()
 
+/** Cost of one failure by segment (and optionally metric): turns rates into dollars at risk (metrics/exposure.ts). */
+export const ExposureEntrySchema = z
+  .object({
+    segment: z.string().min(1),
+    /** A failure-rate metric (kind rate, higher is worse); unset: every failure rate of the segment. */
+    metric: z
+      .enum(
+        Object.values(METRICS)
+          .filter((m) => m.kind === 'rate' && m.worse === 'higher')
+          .map((m) => m.name) as [string, ...string[]],
+        { error: () => 'not a failure-rate metric (kind rate, higher is worse)' },
+      )
+      .optional(),
+    usd_per_failure: z.number().min(0),
+  })
+  .strict()
+export type ExposureEntry = z.output<typeof ExposureEntrySchema>
+
 /** `driftwatch replay` (docs/replay.md): candidate calls and the regression limits. */
 export const ReplayConfigSchema = z
   .object({
@@ -348,6 +367,8 @@ export const ConfigSchema = z
     /** A/B experiments (docs/experiments.md): `driftwatch experiment list | plan | analyze NAME`. */
     experiments: z.array(ExperimentSchema).default([]),
     replay: ReplayConfigSchema.prefault({}),
+    /** Dollars at risk per segment (docs/config.md#exposure): shown in experiment and replay reports. */
+    exposure: z.array(ExposureEntrySchema).default([]),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>()

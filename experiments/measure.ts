@@ -223,3 +223,35 @@ FROM ${table} WHERE ${conditions.join(' AND ')} AND ${time} > last - INTERVAL 7 
   if (n === 0) return null
   return (n / Number(rows[0]!.span_s)) * 86_400
 }
+
+/**
+ * Production interactions per day per segment x modality (replayed answers excluded), over
+ * the last 7 days of stored data, optionally within a scope filter: the traffic that turns a
+ * failure rate into failures per day.
+ */
+export async function measureDailyTraffic(
+  query: QueryFn,
+  where: Partial<Record<(typeof SCOPE_COLUMNS)[number], string>> = {},
+): Promise<Map<string, number>> {
+  const params: Record<string, unknown> = {}
+  const conditions = ["variant_id != 'replay'"]
+  for (const key of SCOPE_COLUMNS) {
+    const value = where[key]
+    if (value === undefined) continue
+    conditions.push(`${key} = {where_${key}:String}`)
+    params[`where_${key}`] = value
+  }
+  const rows = await query<{ segment: string; modality: string; n: number; span_s: number }>(
+    `WITH (SELECT max(timestamp) FROM interactions WHERE ${conditions.join(' AND ')}) AS last
+SELECT segment, modality, count() AS n,
+  greatest(3600, dateDiff('second', (SELECT min(timestamp) FROM interactions WHERE ${conditions.join(' AND ')} AND timestamp > last - INTERVAL 7 DAY), last)) AS span_s
+FROM interactions WHERE ${conditions.join(' AND ')} AND timestamp > last - INTERVAL 7 DAY
+GROUP BY segment, modality`,
+    params,
+  )
+  return new Map(
+    rows.map((r) => [dailyKey(r.segment, r.modality), (Number(r.n) / Number(r.span_s)) * 86_400]),
+  )
+}
+
+export const dailyKey = (segment: string, modality: string) => `${segment}\u0000${modality}`

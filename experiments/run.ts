@@ -2,9 +2,19 @@
 // decide (experiments/analysis.ts, pure), keep the result (experiment_results). Used by the
 // CLI directly and by the owning instance's POST /experiments/analyze.
 
+import type { ExposureEntry } from '../config/schema.ts'
+import { computeExposure, type Exposure, type ExposureInput } from '../metrics/exposure.ts'
+import { metricDefinition } from '../metrics/registry.ts'
 import type { Store } from '../store/store.ts'
 import { analyzeExperiment, type ExperimentReport } from './analysis.ts'
-import { measureDaily, measureExperiment, measureMetric, type QueryFn } from './measure.ts'
+import {
+  dailyKey,
+  measureDaily,
+  measureDailyTraffic,
+  measureExperiment,
+  measureMetric,
+  type QueryFn,
+} from './measure.ts'
 import { type GoalPlan, planGoals } from './plan.ts'
 import { storeExperimentResult } from './results.ts'
 import type { Experiment } from './schema.ts'
@@ -13,14 +23,44 @@ export function storeQuery(store: Store): QueryFn {
   return (sql, params) => store.query(sql, params)
 }
 
+export type ReportWithExposure = ExperimentReport & { exposure: Exposure[] }
+
 export async function analyzeAndStore(
   store: Store,
   experiment: Experiment,
   now: Date,
-): Promise<ExperimentReport> {
-  const report = analyzeExperiment(experiment, await measureExperiment(storeQuery(store), experiment))
+  exposure: readonly ExposureEntry[] = [],
+): Promise<ReportWithExposure> {
+  const query = storeQuery(store)
+  const analysis = analyzeExperiment(experiment, await measureExperiment(query, experiment))
+  const report = { ...analysis, exposure: await experimentExposure(query, experiment, analysis, exposure) }
   await storeExperimentResult(store, experiment, report, now)
   return report
+}
+
+/** Dollars at risk per day of treatment vs control, for the failure rates the report measured. */
+export async function experimentExposure(
+  query: QueryFn,
+  experiment: Experiment,
+  report: ExperimentReport,
+  entries: readonly ExposureEntry[],
+): Promise<Exposure[]> {
+  if (entries.length === 0) return []
+  const daily = await measureDailyTraffic(query, experiment.where)
+  const inputs: ExposureInput[] = report.metrics
+    .filter((m) => {
+      const def = metricDefinition(m.metric)
+      return def.kind === 'rate' && def.worse === 'higher'
+    })
+    .map((m) => ({
+      segment: m.segment,
+      modality: m.modality,
+      metric: m.metric,
+      dailyTraffic: daily.get(dailyKey(m.segment, m.modality)) ?? 0,
+      baselineRate: m.control.value,
+      candidateRate: m.treatment.value,
+    }))
+  return computeExposure(entries, inputs)
 }
 
 export interface ExperimentPlan {
@@ -78,6 +118,10 @@ export async function planExperiment(query: QueryFn, experiment: Experiment): Pr
 }
 
 /** What the HTTP route runs: analysis now, stored. */
-export function runExperimentRequest(store: Store, experiment: Experiment): Promise<ExperimentReport> {
-  return analyzeAndStore(store, experiment, new Date())
+export function runExperimentRequest(
+  store: Store,
+  experiment: Experiment,
+  exposure: readonly ExposureEntry[] = [],
+): Promise<ReportWithExposure> {
+  return analyzeAndStore(store, experiment, new Date(), exposure)
 }

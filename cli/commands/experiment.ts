@@ -4,13 +4,21 @@
 // exit 0 for any decision, 2 for bad input. Through the running instance when one owns
 // the embedded store.
 
-import type { ExperimentReport, MetricResult } from '../../experiments/analysis.ts'
+import type { ExposureEntry } from '../../config/schema.ts'
+import type { MetricResult } from '../../experiments/analysis.ts'
 import { DECISION_MATRIX } from '../../experiments/decision.ts'
 import type { QueryFn } from '../../experiments/measure.ts'
 import { type LastResult, lastResults } from '../../experiments/results.ts'
-import { analyzeAndStore, type ExperimentPlan, planExperiment, storeQuery } from '../../experiments/run.ts'
+import {
+  analyzeAndStore,
+  type ExperimentPlan,
+  planExperiment,
+  type ReportWithExposure,
+  storeQuery,
+} from '../../experiments/run.ts'
 import type { Experiment } from '../../experiments/schema.ts'
 import { ConfigError, DriftwatchError } from '../../lib/errors.ts'
+import type { Exposure } from '../../metrics/exposure.ts'
 import { migrate } from '../../store/migrate.ts'
 import { choiceFlag, parseCommandArgs } from '../args.ts'
 import { type AppContext, appContext, reachStore } from '../context.ts'
@@ -73,10 +81,10 @@ export const experimentCommand: Command = async (argv, io) => {
   }
   const report = await reachStore(
     ctx,
-    (url) => analyzeViaInstance(url, experiment),
+    (url) => analyzeViaInstance(url, experiment, ctx.config.exposure),
     async (store) => {
       await migrate(store, ctx.log)
-      return analyzeAndStore(store, experiment, new Date())
+      return analyzeAndStore(store, experiment, new Date(), ctx.config.exposure)
     },
   )
   io.stdout(format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report))
@@ -126,11 +134,15 @@ function httpQuery(url: string): QueryFn {
   }
 }
 
-async function analyzeViaInstance(url: string, experiment: Experiment): Promise<ExperimentReport> {
+async function analyzeViaInstance(
+  url: string,
+  experiment: Experiment,
+  exposure: readonly ExposureEntry[],
+): Promise<ReportWithExposure> {
   const response = await fetch(`${url}/experiments/analyze`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ experiment }),
+    body: JSON.stringify({ experiment, exposure }),
   })
   const text = await response.text()
   if (!response.ok)
@@ -141,7 +153,7 @@ async function analyzeViaInstance(url: string, experiment: Experiment): Promise<
         fix: 'restart the running instance (`driftwatch start`) so it serves /experiments/analyze',
       },
     )
-  return JSON.parse(text) as ExperimentReport
+  return JSON.parse(text) as ReportWithExposure
 }
 
 const armText = (arm: Record<string, string | undefined>) =>
@@ -240,7 +252,7 @@ function renderPlan(plan: ExperimentPlan): string {
   return lines.join('\n')
 }
 
-export function renderReport(r: ExperimentReport): string {
+export function renderReport(r: ReportWithExposure): string {
   const head = [
     `experiment ${r.experiment}: ${r.decision.toUpperCase()}`,
     `  ${r.reason}`,
@@ -265,5 +277,34 @@ export function renderReport(r: ExperimentReport): string {
     m.test,
     m.verdict,
   ])
-  return `${head.join('\n')}${table(['metric', 'role', 'scope', 'n_c', 'control', 'n_t', 'treatment', 'diff', 'rel', 'ci', 'p', 'test', 'verdict'], rows)}`
+  const main = `${head.join('\n')}${table(['metric', 'role', 'scope', 'n_c', 'control', 'n_t', 'treatment', 'diff', 'rel', 'ci', 'p', 'test', 'verdict'], rows)}`
+  return r.exposure.length ? `${main}\n${renderExposure(r.exposure)}` : main
+}
+
+export function renderExposure(exposure: readonly Exposure[]): string {
+  const usd = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `$${x.toFixed(2)}`)
+  return `Money at risk per day (exposure:, from measured traffic)\n${table(
+    [
+      'metric',
+      'scope',
+      'traffic/day',
+      '$/failure',
+      'failures/day base',
+      'failures/day cand',
+      '$/day base',
+      '$/day cand',
+      'delta $/day',
+    ],
+    exposure.map((e) => [
+      e.metric,
+      `${e.segment}/${e.modality}`,
+      Math.round(e.daily_traffic),
+      e.usd_per_failure,
+      num(e.baseline?.failures_per_day),
+      num(e.candidate?.failures_per_day),
+      usd(e.baseline?.usd_per_day),
+      usd(e.candidate?.usd_per_day),
+      usd(e.delta_usd_per_day),
+    ]),
+  )}`
 }

@@ -5,6 +5,7 @@
 // 2 = bad input (checked before anything is sent or written). Progress on stderr.
 
 import { writeFileSync } from 'node:fs'
+import { dailyKey, measureDailyTraffic } from '../../experiments/measure.ts'
 import { compareReplay, junitXml, type ReplayReport } from '../../jobs/replay/compare.ts'
 import { runReplay } from '../../jobs/replay/run.ts'
 import {
@@ -15,11 +16,13 @@ import {
   selectionSql,
 } from '../../jobs/replay/suite.ts'
 import { ConfigError } from '../../lib/errors.ts'
+import { computeExposure, type Exposure } from '../../metrics/exposure.ts'
 import { createModelClient } from '../../scoring/model-client.ts'
 import { migrate } from '../../store/migrate.ts'
 import { choiceFlag, intFlag, numberFlag, parseCommandArgs } from '../args.ts'
 import { appContext, reachStore } from '../context.ts'
 import type { Command } from '../io.ts'
+import { renderExposure } from './experiment.ts'
 
 const USAGE = `driftwatch replay (--select "<SQL over interactions>" | --suite FILE.jsonl) --target URL --model M
   [--system-prompt-version V] [--concurrency N] [--rps R] [--budget-usd X] [--per-scope N]
@@ -151,16 +154,36 @@ export const replayCommand: Command = async (argv, io) => {
         )
       await store.insert('interactions', run.interactions, { dedupToken: `replay:${run.runId}:i` })
       await store.insert('scores', run.scores, { dedupToken: `replay:${run.runId}:s` })
-      return compareReplay(run.scored, {
+      const compared = compareReplay(run.scored, {
         alpha: cfg.alpha,
         limits: cfg.max_increase,
         budgetExhausted: run.budgetExhausted,
         planned: run.planned,
       })
+      let exposure: Exposure[] = []
+      if (ctx.config.exposure.length > 0) {
+        const daily = await measureDailyTraffic((sql, params) => store.query(sql, params))
+        exposure = computeExposure(
+          ctx.config.exposure,
+          compared.by_scope.map((r) => ({
+            segment: r.segment,
+            modality: r.modality,
+            metric: r.metric,
+            dailyTraffic: daily.get(dailyKey(r.segment, r.modality)) ?? 0,
+            baselineRate: r.recorded.value,
+            candidateRate: r.candidate.value,
+          })),
+        )
+      }
+      return { ...compared, exposure }
     },
   )
   if (values.junit) writeFileSync(values.junit, junitXml(report))
-  io.stdout(format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderReplay(report))
+  io.stdout(
+    format === 'json'
+      ? `${JSON.stringify(report, null, 2)}\n`
+      : `${renderReplay(report)}${report.exposure.length ? `\n${renderExposure(report.exposure)}` : ''}`,
+  )
   return report.regressed ? 1 : 0
 }
 

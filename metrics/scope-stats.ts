@@ -140,7 +140,7 @@ export function metricRowsSql(options: MetricRowsOptions): string {
       return `SELECT model_version, ${variant} AS variant, segment, modality, ${sqlString(m.name)} AS metric_name,
   ${scorerVersion}, count() AS n, ${valueSql(m, source.value)} AS value
 FROM ${source.table}
-WHERE ${conditions.map((c) => `(${c})`).join(' AND ')}
+WHERE ${conditions.map((c) => `(${c})`).join('\n  AND ')}
 GROUP BY model_version, variant, segment, modality${m.source === 'scores' ? ', scorer_version' : ''}`
     })
     .join('\n\nUNION ALL\n\n')

@@ -1,12 +1,12 @@
 // The `driftwatch` command: dispatches to one module per sub-command and turns typed
 // errors into one clear message and a non-zero exit code. No stack traces for users.
 
-import { kafkaCommand } from '../infra/kafka-cli.ts'
 import { ConfigError, DriftwatchError, errorMessage } from '../lib/errors.ts'
 import { demoCommand } from './commands/demo.ts'
 import { deployCommand } from './commands/deploy.ts'
 import { ingestCommand } from './commands/ingest.ts'
 import { jobsCommand } from './commands/jobs.ts'
+import { kafkaCommand } from './commands/kafka.ts'
 import { migrateCommand } from './commands/migrate.ts'
 import { planCommand } from './commands/plan.ts'
 import { produceCommand } from './commands/produce.ts'

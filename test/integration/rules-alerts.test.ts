@@ -8,16 +8,16 @@ import { verifyWebhookSignature } from '../../alerts/webhook.ts'
 import { parseConfig } from '../../config/load.ts'
 import type { Config } from '../../config/schema.ts'
 import { clickhouseTime } from '../../consumers/rows.ts'
-import { createKafka } from '../../lib/kafka-client.ts'
-import { runEvaluationCycle } from '../../rules/cycle.ts'
-import { createRng } from '../../stats/index.ts'
-import type { Store } from '../../store/store.ts'
 import {
   type CaptureServer,
   pagerDutyAccepted,
   pagerDutyRateLimited,
   startCaptureServer,
-} from '../helpers/capture-server.ts'
+} from '../../fakes/capture-server.ts'
+import { createKafka } from '../../lib/kafka-client.ts'
+import { runEvaluationCycle } from '../../rules/cycle.ts'
+import { createRng } from '../../stats/index.ts'
+import type { Store } from '../../store/store.ts'
 import { testLog } from '../helpers/ingest.ts'
 import { createTopic, getBrokers, readMessages, uniqueTopic } from '../helpers/kafka.ts'
 import { createTestStore } from '../helpers/store.ts'

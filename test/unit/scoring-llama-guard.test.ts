@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { defaultBehaviour, type FakeOpenAI, startFakeOpenAI } from '../../fakes/openai-server.ts'
 import { silentLogger } from '../../lib/log.ts'
 import { ScoringOutputError } from '../../scoring/errors.ts'
 import {
@@ -9,7 +10,6 @@ import {
   parseLlamaGuardVerdict,
 } from '../../scoring/llama-guard.ts'
 import { createModelClient } from '../../scoring/model-client.ts'
-import { defaultBehaviour, type FakeOpenAI, startFakeOpenAI } from '../helpers/fake-openai-server.ts'
 
 describe('parseLlamaGuardVerdict', () => {
   it('parses safe', () => {

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { type FakeOpenAI, reply, sequence, startFakeOpenAI } from '../../fakes/openai-server.ts'
 import { HttpError } from '../../lib/errors.ts'
 import { createLogger, silentLogger } from '../../lib/log.ts'
 import {
@@ -9,7 +10,6 @@ import {
   ModelUnreachableError,
 } from '../../scoring/errors.ts'
 import { createModelClient, type ModelClientOptions, parseRetryAfter } from '../../scoring/model-client.ts'
-import { type FakeOpenAI, reply, sequence, startFakeOpenAI } from '../helpers/fake-openai-server.ts'
 
 const SECRET = 'sk-test-very-secret-key'
 const MESSAGES = [{ role: 'user' as const, content: 'private user text 12345' }]

@@ -7,7 +7,6 @@ import { createEmitterFromConfig } from '../../alerts/from-config.ts'
 import { verifyWebhookSignature } from '../../alerts/webhook.ts'
 import { parseConfig } from '../../config/load.ts'
 import type { Config } from '../../config/schema.ts'
-import { clickhouseTime } from '../../consumers/rows.ts'
 import {
   type CaptureServer,
   pagerDutyAccepted,
@@ -18,6 +17,7 @@ import { createKafka } from '../../lib/kafka-client.ts'
 import { runEvaluationCycle } from '../../rules/cycle.ts'
 import { createRng } from '../../stats/index.ts'
 import type { Store } from '../../store/store.ts'
+import { clickhouseTime } from '../../store/time.ts'
 import { testLog } from '../helpers/ingest.ts'
 import { createTopic, getBrokers, readMessages, uniqueTopic } from '../helpers/kafka.ts'
 import { createTestStore } from '../helpers/store.ts'

@@ -182,6 +182,23 @@ describe('model client: retries', () => {
     expect(server.requests).toHaveLength(1)
   })
 
+  it('fix texts name the YAML keys of the scorer, not the code options', async () => {
+    const judge = { configKey: 'scorers.judge', maxRetries: 0 }
+    server.setBehaviour(reply.delay(1_000, reply.content('late')))
+    const timeout = await ask(client({ ...judge, timeoutMs: 100 })).catch((e) => e)
+    expect(timeout.fix).toBe(
+      'raise scorers.judge.timeout_ms or lower scorers.judge.max_concurrency if the model server is overloaded',
+    )
+    server.setBehaviour(reply.error(429, { message: 'slow down' }))
+    const limited = await ask(client(judge)).catch((e) => e)
+    expect(limited.fix).toMatch(/scorers\.judge\.requests_per_second \/ scorers\.judge\.max_concurrency/)
+    server.setBehaviour(reply.error(404, { message: 'no such model' }))
+    const missing = await ask(client(judge)).catch((e) => e)
+    expect(missing.fix).toMatch(/scorers\.judge\.base_url .*scorers\.judge\.model/)
+    for (const error of [timeout, limited, missing])
+      expect(error.fix).not.toMatch(/baseUrl|timeoutMs|requestsPerSecond/)
+  })
+
   it('a wrong API key is a 401 from the server, not retried', async () => {
     await server.close()
     server = await startFakeOpenAI({ apiKey: 'the-right-key' })

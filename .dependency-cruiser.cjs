@@ -15,16 +15,6 @@ const IO_PACKAGES =
 const IO_CORE =
   '^(node:)?(fs|fs/promises|http|https|http2|net|tls|dgram|dns|child_process|cluster|worker_threads|readline|os|process)$'
 
-// PENDING (issue 12, item 4): the evaluation cycle, state persistence and the jobs that run
-// them still live in rules/ until they move to jobs/evaluate/. They are exempt from the
-// "pure rules/" rule only until that move lands; remove each line as its file leaves rules/.
-const PENDING_RULES_IO = [
-  '^rules/cycle\\.ts$',
-  '^rules/state-store\\.ts$',
-  '^rules/evaluate-job\\.ts$',
-  '^rules/monitor-jobs\\.ts$',
-]
-
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -32,7 +22,7 @@ module.exports = {
       name: 'pure-no-io',
       comment: 'stats/ and rules/ decide; they do no I/O. Pass data in, return decisions.',
       severity: 'error',
-      from: { path: '^(stats|rules)/', pathNot: PENDING_RULES_IO },
+      from: { path: '^(stats|rules)/' },
       to: { path: [IO_FOLDERS, IO_PACKAGES, IO_CORE] },
     },
     {

@@ -13,8 +13,8 @@ import {
   pagerDutyRateLimited,
   startCaptureServer,
 } from '../../fakes/capture-server.ts'
+import { runEvaluationCycle } from '../../jobs/evaluate/cycle.ts'
 import { createKafka } from '../../lib/kafka-client.ts'
-import { runEvaluationCycle } from '../../rules/cycle.ts'
 import { createRng } from '../../stats/index.ts'
 import type { Store } from '../../store/store.ts'
 import { clickhouseTime } from '../../store/time.ts'

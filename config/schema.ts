@@ -88,7 +88,7 @@ export const ServerConfigSchema = z
   .object({
     /** The local HTTP endpoint (read-only SQL, health, later verdicts). Bound to localhost by default. */
     host: z.string().default('127.0.0.1'),
-    /** 0 picks a free port; the running instance records it in <data_dir>/instance.json. Env DRIFTWATCH_HTTP_PORT. */
+    /** 0 picks a free port; the running instance records it in <data_dir>/driftwatch-instance.json. Env DRIFTWATCH_HTTP_PORT. */
     port: port.default(8787),
   })
   .strict()

@@ -76,7 +76,7 @@ async function evaluateRule(
     scorerVersion = latest
   }
   const periodStart = Math.floor(now / settings.test_period) * settings.test_period
-  const states = await loadRuleStates(store, rule.name)
+  const states = await loadRuleStates(store, rule.name, deps.log)
   const base: Omit<StatsQuery, 'from' | 'to'> = { metric, where: rule.where, scorerVersion }
 
   // Candidate statistics, cumulative since each test's start. Tests share the period start,

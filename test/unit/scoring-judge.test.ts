@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { parseConfig } from '../../config/load.ts'
 import {
   defaultBehaviour,
   type FakeOpenAI,
@@ -148,7 +149,7 @@ describe('judge against the fake server', () => {
     server.setBehaviour(defaultBehaviour)
   })
 
-  const judge = (responseFormat?: JudgeResponseFormat) =>
+  const judge = (responseFormat: JudgeResponseFormat = parseConfig({}).scorers.judge.response_format) =>
     createJudge({
       client: createModelClient({
         baseUrl: server.url,

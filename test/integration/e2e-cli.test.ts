@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type CaptureServer, pagerDutyAccepted, startCaptureServer } from '../helpers/capture-server.ts'
+import { type CaptureServer, pagerDutyAccepted, startCaptureServer } from '../../fakes/capture-server.ts'
 import { runCli, startCli } from '../helpers/cli.ts'
 import { createTopic, getBrokers, readMessages, uniqueTopic } from '../helpers/kafka.ts'
 

@@ -7,9 +7,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type FakeOpenAI, reply, requestText, startFakeOpenAI } from '../../fakes/openai-server.ts'
 import { REFUSAL_TEXT } from '../../producers/synthetic.ts'
 import { runCli } from '../helpers/cli.ts'
-import { type FakeOpenAI, reply, requestText, startFakeOpenAI } from '../helpers/fake-openai-server.ts'
 import { createTopic, getBrokers, uniqueTopic } from '../helpers/kafka.ts'
 
 let env: Record<string, string>

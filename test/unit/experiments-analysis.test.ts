@@ -138,7 +138,7 @@ describe('experiment analysis', () => {
     expect(decided).toBe(runs) // every run reached its planned size: the fixed tests decided
     // Holm controls the family-wise rate at alpha = 0.05 (at most 10 of 200 expected); a
     // binomial(200, 0.05) reaches 19 with probability 0.5 %, so 18 flags a real excess
-    // without failing by chance. (Measured: see the commit message.)
+    // without failing by chance. Measured: 4 of 200 (2 %).
     expect(wrong).toBeLessThanOrEqual(18)
   })
 

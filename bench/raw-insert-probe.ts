@@ -1,7 +1,8 @@
 // npm run bench:raw-insert — chDB's raw passthrough insert at several batch sizes, each in
 // turn, on the embedded engine: rows/s per size, and (run with stderr captured) whether the
 // engine prints its libc++ hardening assertion. BENCH_SIZES=1000,5000,... BENCH_ROUNDS=3.
-// Prints one JSON line per size: { size, rounds, rows_per_s }.
+// Prints one JSON line per format and size: { format, size, rounds, rows (stored), rows_per_s }.
+// test/integration/raw-insert-hardening.test.ts runs it and checks stderr.
 
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -46,7 +47,19 @@ try {
         seconds += (performance.now() - started) / 1000
         process.stderr.write(`probe: ${format} size ${size} round ${r + 1} done\n`)
       }
-      console.log(JSON.stringify({ format, size, rounds, rows_per_s: Math.round((size * rounds) / seconds) }))
+      const [stored] = await store.query<{ n: number }>(
+        'SELECT count() AS n FROM interactions WHERE kafka_offset >= {from:UInt64} AND kafka_offset < {to:UInt64}',
+        { from: next - size * rounds, to: next },
+      )
+      console.log(
+        JSON.stringify({
+          format,
+          size,
+          rounds,
+          rows: Number(stored!.n),
+          rows_per_s: Math.round((size * rounds) / seconds),
+        }),
+      )
     }
   }
 } finally {

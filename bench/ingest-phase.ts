@@ -26,7 +26,10 @@ const log = createLogger({ level: 'warn' })
 const config = parseConfig({
   kafka: { brokers: brokers!.split(',') },
   clickhouse: { data_dir: mkdtempSync(join(tmpdir(), `dw-bench-${phase}-`)), database: 'bench' },
-  ...(process.env.BENCH_BATCH ? { ingest: { batch_size: Number(process.env.BENCH_BATCH) } } : {}),
+  ingest: {
+    ...(process.env.BENCH_BATCH ? { batch_size: Number(process.env.BENCH_BATCH) } : {}),
+    ...(process.env.BENCH_CONCURRENCY ? { partitions_concurrently: Number(process.env.BENCH_CONCURRENCY) } : {}),
+  },
 })
 
 let peakRss = 0

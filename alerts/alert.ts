@@ -7,9 +7,10 @@ import { createHash } from 'node:crypto'
 import { z } from 'zod'
 import { type Scope, ScopeSchema } from '../contract/scope.ts'
 import { DriftwatchError } from '../lib/errors.ts'
+import { RuleActionSchema } from '../rules/schema.ts'
 
-/** What the rule asks for; decides severity and which sinks hear about it (see emitter.ts). */
-export const AlertActionSchema = z.enum(['rollback', 'page', 'ticket'])
+/** What the rule asks for (the rule's action); decides severity and which sinks hear about it (see emitter.ts). */
+export const AlertActionSchema = RuleActionSchema
 export type AlertAction = z.infer<typeof AlertActionSchema>
 
 export const AlertStateSchema = z.enum(['firing', 'resolved'])

@@ -19,7 +19,6 @@ import { AlertDeliveryError } from './delivery.ts'
 
 /** Bumped on any change a consumer must know about; consumers should reject versions they do not know. */
 export const ROLLBACK_TRIGGER_SCHEMA_VERSION = 1
-export const DEFAULT_ROLLBACK_TOPIC = 'llm.rollback'
 
 const isoTime = z.iso.datetime({ offset: true })
 
@@ -91,8 +90,8 @@ export const KAFKA_HEADERS = {
 export interface KafkaTriggerPublisherOptions {
   /** A connected kafkajs producer, owned by the caller (connect/disconnect are not done here). */
   producer: Pick<Producer, 'send'>
-  /** Default `llm.rollback`. */
-  topic?: string
+  /** The topic to write to: config's kafka.rollback_topic (its default lives in config/schema.ts). */
+  topic: string
   /** Broker-side wait for acks, ms (kafkajs default 30 s). */
   timeoutMs?: number
   log?: Logger
@@ -113,7 +112,7 @@ export interface KafkaTriggerPublisher {
 }
 
 export function createKafkaTriggerPublisher(options: KafkaTriggerPublisherOptions): KafkaTriggerPublisher {
-  const topic = options.topic ?? DEFAULT_ROLLBACK_TOPIC
+  const { topic } = options
   const log = (options.log ?? silentLogger).child({ sink: 'kafka', topic })
   return {
     topic,

@@ -28,7 +28,9 @@ const config = parseConfig({
   clickhouse: { data_dir: mkdtempSync(join(tmpdir(), `dw-bench-${phase}-`)), database: 'bench' },
   ingest: {
     ...(process.env.BENCH_BATCH ? { batch_size: Number(process.env.BENCH_BATCH) } : {}),
-    ...(process.env.BENCH_CONCURRENCY ? { partitions_concurrently: Number(process.env.BENCH_CONCURRENCY) } : {}),
+    ...(process.env.BENCH_CONCURRENCY
+      ? { partitions_concurrently: Number(process.env.BENCH_CONCURRENCY) }
+      : {}),
   },
 })
 

@@ -13,12 +13,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseConfig } from '../config/load.ts'
 import { interactionRow } from '../consumers/rows.ts'
+import { startFakeOpenAI } from '../fakes/openai-server.ts'
 import { createJobsScheduler } from '../jobs/start-jobs.ts'
 import { silentLogger } from '../lib/log.ts'
 import { syntheticInteraction } from '../producers/synthetic.ts'
 import { migrate } from '../store/migrate.ts'
 import { createStore } from '../store/store.ts'
-import { startFakeOpenAI } from '../test/helpers/fake-openai-server.ts'
 
 const rows = Number(process.env.BENCH_ROWS ?? 400)
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8)

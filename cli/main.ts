@@ -1,12 +1,13 @@
 // The `driftwatch` command: dispatches to one module per sub-command and turns typed
 // errors into one clear message and a non-zero exit code. No stack traces for users.
 
-import { kafkaCommand } from '../infra/kafka-cli.ts'
 import { ConfigError, DriftwatchError, errorMessage } from '../lib/errors.ts'
+import { contractCommand } from './commands/contract.ts'
 import { demoCommand } from './commands/demo.ts'
 import { deployCommand } from './commands/deploy.ts'
 import { ingestCommand } from './commands/ingest.ts'
 import { jobsCommand } from './commands/jobs.ts'
+import { kafkaCommand } from './commands/kafka.ts'
 import { migrateCommand } from './commands/migrate.ts'
 import { planCommand } from './commands/plan.ts'
 import { produceCommand } from './commands/produce.ts'
@@ -54,7 +55,14 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   },
   migrate: { run: migrateCommand, help: 'apply the numbered migrations in sql/migrations' },
   kafka: { run: kafkaCommand, help: 'local Apache Kafka broker for demo, tests and CI: up | down | status' },
+  contract: {
+    run: contractCommand,
+    help: 'the interaction contract for producers: print --format json-schema|avro|proto',
+  },
 }
+
+/** Every sub-command name, in the order `driftwatch --help` lists them. */
+export const COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS)
 
 export function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length))

@@ -88,7 +88,7 @@ export const ServerConfigSchema = z
   .object({
     /** The local HTTP endpoint (read-only SQL, health, later verdicts). Bound to localhost by default. */
     host: z.string().default('127.0.0.1'),
-    /** 0 picks a free port; the running instance records it in <data_dir>/instance.json. Env DRIFTWATCH_HTTP_PORT. */
+    /** 0 picks a free port; the running instance records it in <data_dir>/driftwatch-instance.json. Env DRIFTWATCH_HTTP_PORT. */
     port: port.default(8787),
   })
   .strict()
@@ -318,6 +318,13 @@ export const ConfigSchema = z
     alerts: AlertsConfigSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
+    const alias = config.evaluation.schedule
+    if (alias !== undefined && !isValidCron(alias))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['evaluation', 'schedule'],
+        message: 'not a valid cron expression (and deprecated: write it as jobs.schedule.evaluate)',
+      })
     const seen = new Set<string>()
     config.rules.forEach((rule, i) => {
       if (seen.has(rule.name))
@@ -330,6 +337,14 @@ export const ConfigSchema = z
     })
   })
   .strict()
+  // evaluation.schedule is the old spelling of jobs.schedule.evaluate: the one place a job's
+  // schedule is set wins, the alias fills it when unset.
+  .transform((config) => {
+    const alias = config.evaluation.schedule
+    if (alias !== undefined && config.jobs.schedule.evaluate === undefined)
+      config.jobs.schedule = { ...config.jobs.schedule, evaluate: alias }
+    return config
+  })
 
 export type Config = z.output<typeof ConfigSchema>
 export type KafkaConfig = Config['kafka']

@@ -62,8 +62,9 @@ export async function ingestBatch(
       try {
         return await deps.decoder.decode(message, ref.topic)
       } catch (error) {
-        // A registry outage is not the message's fault: let the whole chunk be retried.
-        if (error instanceof PoisonMessageError && !error.retriable) return error
+        // A registry outage (RegistryUnavailableError) is not the message's fault: it is
+        // thrown, so the whole chunk is retried, never dead-lettered.
+        if (error instanceof PoisonMessageError) return error
         throw error
       }
     }),

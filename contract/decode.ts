@@ -16,15 +16,15 @@
 //   any other printable text                                 -> `not_json`
 //   any other binary byte (control byte, >= 0x80)            -> `bad_magic_byte` (gzip, raw Avro, a future framing)
 // Reasons after that: `not_json` (JSON.parse failed), `schema_invalid` (zod said no),
-// `unknown_schema_id` (registry has no such id), `registry_unavailable` (outage: retriable,
-// never dead-lettered by the consumer), `undecodable` (frame found but the body does not
-// decode with its schema, or no registry is configured for a framed message).
+// `unknown_schema_id` (registry has no such id), `undecodable` (frame found but the body does
+// not decode with its schema, or no registry is configured for a framed message). A registry
+// outage is no reason: it throws RegistryUnavailableError (retriable, never dead-lettered).
 //
 // Messages never quote field values: they end up in logs, and values are user text.
 
 import { RestError } from '@confluentinc/schemaregistry/dist/rest-error.js'
 import type { Deserializer } from '@confluentinc/schemaregistry/dist/serde/serde.js'
-import { PoisonMessageError } from '../lib/errors.ts'
+import { PoisonMessageError, RegistryUnavailableError } from '../lib/errors.ts'
 import { fastInteraction } from './fast-interaction.ts'
 import { formatZodIssues, type Interaction, InteractionSchema } from './interaction.ts'
 import { protoMessageToInput } from './protobuf.ts'
@@ -39,10 +39,13 @@ export const POISON_REASONS = [
   'schema_invalid',
   'bad_magic_byte',
   'unknown_schema_id',
-  'registry_unavailable',
   'undecodable',
 ] as const
 export type PoisonReason = (typeof POISON_REASONS)[number]
+
+/** Every `dlq.reason` a dead-lettered message can carry: the decoder's, and the store's refusal. */
+export const DEAD_LETTER_REASONS = [...POISON_REASONS, 'store_rejected'] as const
+export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number]
 
 /** kafkajs' IHeaders, spelled out so this module does not depend on kafkajs. */
 export type MessageHeaders = Record<string, Buffer | string | (Buffer | string)[] | undefined>
@@ -283,7 +286,7 @@ function createFramedDecoder(registry: RegistryClient): FramedDecode {
       // One lookup per id even when a batch decodes hundreds of its messages concurrently.
       const created = { promise: lookupSchemaType(id, topic), expiresAt: Number.POSITIVE_INFINITY }
       created.promise.catch((error: unknown) => {
-        if (error instanceof PoisonMessageError && !error.retriable) {
+        if (error instanceof PoisonMessageError) {
           created.expiresAt = Date.now() + UNKNOWN_ID_TTL_MS
         } else if (schemaTypes.get(id.key) === created) {
           schemaTypes.delete(id.key) // an outage: ask again next time
@@ -327,7 +330,7 @@ function isRegistryError(error: unknown): boolean {
 }
 
 /** 404 = the id is not there (poison); anything else = the registry is not answering (retry). */
-function registryError(error: unknown, id: SchemaRef): PoisonMessageError {
+function registryError(error: unknown, id: SchemaRef): PoisonMessageError | RegistryUnavailableError {
   if (error instanceof RestError && error.status === 404) {
     return poison(
       'unknown_schema_id',
@@ -336,11 +339,9 @@ function registryError(error: unknown, id: SchemaRef): PoisonMessageError {
     )
   }
   const status = error instanceof RestError ? `HTTP ${error.status}` : safeMessage(error)
-  return new PoisonMessageError(
-    'registry_unavailable',
+  return new RegistryUnavailableError(
     `schema registry unavailable while resolving schema ${id.label}: ${status}`,
     {
-      retriable: true,
       cause: error,
       fix: 'check schema_registry.url, credentials and that the registry is up; ingestion resumes by itself',
     },

@@ -21,7 +21,7 @@ export type RegistryConfig =
       password?: string
       /** Per-request timeout; axios' default is none, so a hung registry would stall ingest. */
       timeoutMs?: number
-      /** Retries inside the client before the caller sees `registry_unavailable`. */
+      /** Retries inside the client before the caller sees RegistryUnavailableError. */
       maxRetries?: number
     }
   | { mock: true }

@@ -74,6 +74,7 @@ export function createScorerClient(
     maxRetries: config.max_retries,
     maxConcurrency: config.max_concurrency,
     requestsPerSecond: config.requests_per_second,
+    configKey: `scorers.${name}`,
     log: options.log,
     ...options.client,
   })

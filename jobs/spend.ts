@@ -56,12 +56,25 @@ export async function loadBudgetState(store: Store, scorer: string, now: number)
   }
 }
 
-export async function openBudget(store: Store, scorer: string, settings: ScorerBudgetSettings, now: number) {
+export async function openBudget(
+  store: Store,
+  scorer: string,
+  settings: ScorerBudgetSettings,
+  now: number,
+): Promise<ScorerBudget> {
   return new ScorerBudget(scorer, budgetConfig(settings), await loadBudgetState(store, scorer, now))
 }
 
 /** Spend accumulated between two flushes of a run, written as one ledger row per UTC day. */
-export function createSpendLedger(scorer: string, scorerVersion: string, runId: string) {
+export interface SpendLedger {
+  /** The whole run's spend so far. */
+  readonly totals: { requests: number; promptTokens: number; completionTokens: number; usd: number }
+  add(usage: TokenUsage, usd: number, now: number): void
+  /** Writes the spend added since the last flush (one row per UTC day). */
+  flush(store: Pick<Store, 'insert'>): Promise<void>
+}
+
+export function createSpendLedger(scorer: string, scorerVersion: string, runId: string): SpendLedger {
   let pending = new Map<string, { requests: number; prompt: number; completion: number; usd: number }>()
   let seq = 0
   const totals = { requests: 0, promptTokens: 0, completionTokens: 0, usd: 0 }
@@ -80,7 +93,7 @@ export function createSpendLedger(scorer: string, scorerVersion: string, runId: 
       totals.completionTokens += usage.completionTokens
       totals.usd += usd
     },
-    async flush(store: Store) {
+    async flush(store) {
       if (pending.size === 0) return
       const rows = [...pending].map(([day, p]) => ({
         day,

@@ -48,11 +48,22 @@ export class StoreLockedError extends DriftwatchError {
 
 /** A Kafka message that cannot become an interaction row; it goes to the dead-letter topic. */
 export class PoisonMessageError extends DriftwatchError {
-  /** Short machine-readable reason, e.g. `not_json`, `schema_invalid`, `unknown_schema_id`. */
+  /** Short machine-readable reason (contract/decode.ts POISON_REASONS, or `store_rejected`). */
   readonly reason: string
   constructor(reason: string, message: string, options: DriftwatchErrorOptions = {}) {
     super('POISON_MESSAGE', message, options)
     this.reason = reason
+  }
+}
+
+/**
+ * The schema registry did not answer (5xx, timeout, refused connection) while a framed message
+ * was decoded. Not the message's fault: always retriable, never dead-lettered; the consumer
+ * retries the chunk until the registry is back.
+ */
+export class RegistryUnavailableError extends DriftwatchError {
+  constructor(message: string, options: Omit<DriftwatchErrorOptions, 'retriable'> = {}) {
+    super('REGISTRY_UNAVAILABLE', message, { ...options, retriable: true })
   }
 }
 

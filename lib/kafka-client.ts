@@ -1,12 +1,19 @@
-// Builds the kafkajs client from config, in one place: brokers, TLS, SASL, and kafkajs's
-// own logs routed into driftwatch's structured logger.
+// Builds the kafkajs client in one place: brokers, TLS, SASL, and kafkajs's own logs routed
+// into driftwatch's structured logger. lib/ imports no config: callers pass the connection
+// settings (config's `kafka` section has this shape, so `config.kafka` can be passed as is).
 
 import { Kafka, logLevel as KafkaLogLevel, type LogEntry } from 'kafkajs'
-import type { KafkaConfig } from '../config/schema.ts'
 import type { Logger } from './log.ts'
 
+/** The connection settings createKafka reads (a subset of config's `kafka` section). */
+export interface KafkaConnectionSettings {
+  client_id: string
+  ssl: boolean
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password?: string }
+}
+
 export interface KafkaClientOptions {
-  config: KafkaConfig
+  config: KafkaConnectionSettings
   brokers: string[]
   log: Logger
   clientId?: string

@@ -7,6 +7,9 @@ import { ScopeWhereSchema } from '../contract/scope.ts'
 import { durationSchema } from '../lib/duration.ts'
 import { METRIC_NAMES, METRICS } from '../metrics/registry.ts'
 
+/** What a rule asks for; decides severity and which sinks hear about it (alerts/emitter.ts). */
+export const RuleActionSchema = z.enum(['rollback', 'page', 'ticket'])
+
 export const RuleSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/i, 'letters, digits, _ . - only'),
@@ -30,7 +33,7 @@ export const RuleSchema = z
     confidence: z.number().gt(0.5).lt(1).optional(),
     /** Below this many samples in the candidate (and baseline) the rule is inconclusive. */
     min_samples: z.number().int().positive().optional(),
-    action: z.enum(['rollback', 'page', 'ticket']).default('page'),
+    action: RuleActionSchema.default('page'),
     /**
      * Scale of the change the sequential test is tuned to (metric units). Default: the margin
      * for change triggers and rates; a quarter of the threshold for absolute means/quantiles.
@@ -87,8 +90,11 @@ export type Rule = z.output<typeof RuleSchema>
 
 export const EvaluationSchema = z
   .object({
-    /** node-cron schedule of the evaluation job. */
-    schedule: z.string().default('* * * * *'),
+    /**
+     * Deprecated alias of `jobs.schedule.evaluate` (every job is scheduled there); read only
+     * when that is unset. Kept so existing driftwatch.yaml files keep working.
+     */
+    schedule: z.string().optional(),
     /** Default confidence of rules. */
     confidence: z.number().gt(0.5).lt(1).default(0.99),
     /** Default min_samples of rules. */

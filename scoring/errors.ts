@@ -4,6 +4,16 @@
 
 import { DriftwatchError, type DriftwatchErrorOptions } from '../lib/errors.ts'
 
+/**
+ * Where the scorer's settings live in the YAML, e.g. `scorers.judge`; fix texts name the keys
+ * users edit (`scorers.judge.timeout_ms`), never the code's option names.
+ */
+export interface ConfigKeyOption {
+  configKey?: string
+}
+
+const key = (options: ConfigKeyOption, name: string) => `${options.configKey ?? 'scorers.<scorer>'}.${name}`
+
 export interface TokenUsage {
   promptTokens: number
   completionTokens: number
@@ -57,25 +67,25 @@ export class CircuitOpenError extends DriftwatchError {
 
 /**
  * A 2xx answer whose body is not a chat-completions object (not JSON, or wrong shape). Not
- * retried: this nearly always means baseUrl points at something that is not an
+ * retried: this nearly always means base_url points at something that is not an
  * OpenAI-compatible endpoint (a web UI, a proxy login page), which retrying cannot fix.
  */
 export class ModelResponseError extends DriftwatchError {
-  constructor(message: string, options: DriftwatchErrorOptions = {}) {
+  constructor(message: string, options: DriftwatchErrorOptions & ConfigKeyOption = {}) {
     super('MODEL_BAD_RESPONSE', message, {
       retriable: false,
-      fix: 'check that baseUrl is the OpenAI-compatible API root (usually ending in /v1)',
+      fix: `check that ${key(options, 'base_url')} is the OpenAI-compatible API root (usually ending in /v1)`,
       ...options,
     })
   }
 }
 
-/** One HTTP attempt took longer than timeoutMs. Retriable: slow servers recover. */
+/** One HTTP attempt took longer than the scorer's timeout_ms. Retriable: slow servers recover. */
 export class ModelTimeoutError extends DriftwatchError {
-  constructor(timeoutMs: number, options: DriftwatchErrorOptions = {}) {
+  constructor(timeoutMs: number, options: DriftwatchErrorOptions & ConfigKeyOption = {}) {
     super('MODEL_TIMEOUT', `model call timed out after ${timeoutMs} ms`, {
       retriable: true,
-      fix: 'raise scoring timeoutMs or lower maxConcurrency if the model server is overloaded',
+      fix: `raise ${key(options, 'timeout_ms')} or lower ${key(options, 'max_concurrency')} if the model server is overloaded`,
       ...options,
     })
   }
@@ -83,10 +93,10 @@ export class ModelTimeoutError extends DriftwatchError {
 
 /** Connection refused/reset, DNS failure: the request never got an HTTP answer. */
 export class ModelUnreachableError extends DriftwatchError {
-  constructor(message: string, options: DriftwatchErrorOptions = {}) {
+  constructor(message: string, options: DriftwatchErrorOptions & ConfigKeyOption = {}) {
     super('MODEL_UNREACHABLE', message, {
       retriable: true,
-      fix: 'check that the model server is running and baseUrl is right',
+      fix: `check that the model server is running and ${key(options, 'base_url')} is right`,
       ...options,
     })
   }

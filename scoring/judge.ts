@@ -174,9 +174,9 @@ export interface JudgeOptions {
   /**
    * Ask the server to constrain output. json_object is understood by vLLM, Ollama, llama.cpp
    * and OpenAI; use 'none' for servers that reject response_format. The answer is validated
-   * either way.
+   * either way. scorers.judge.response_format (its default lives in config/schema.ts).
    */
-  responseFormat?: JudgeResponseFormat
+  responseFormat: JudgeResponseFormat
   maxTokens?: number
   maxFieldChars?: number
 }
@@ -197,12 +197,12 @@ export interface Judge {
   score(input: JudgeInput, signal?: AbortSignal): Promise<JudgeScore>
 }
 
-export const JUDGE_DEFAULTS = { responseFormat: 'json_object', maxTokens: 400, maxFieldChars: 8_000 } as const
+export const JUDGE_DEFAULTS = { maxTokens: 400, maxFieldChars: 8_000 } as const
 
 export function createJudge(options: JudgeOptions): Judge {
   const version = scorerVersion(options.client.model, options.template.text)
   const maxTokens = options.maxTokens ?? JUDGE_DEFAULTS.maxTokens
-  const responseFormat = toResponseFormat(options.responseFormat ?? JUDGE_DEFAULTS.responseFormat)
+  const responseFormat = toResponseFormat(options.responseFormat)
   const ask = (messages: ChatMessage[], signal: AbortSignal | undefined) =>
     options.client.complete({ messages, temperature: 0, maxTokens, responseFormat, signal })
 

@@ -163,7 +163,8 @@ export function parseLlamaGuardVerdict(output: string): LlamaGuardVerdict {
 export interface LlamaGuardScorerOptions {
   /** A client configured with the Llama Guard model (e.g. meta-llama/Llama-Guard-3-8B). */
   client: ModelClient
-  promptMode?: LlamaGuardPromptMode
+  /** scorers.llama_guard.prompt_mode (its default lives in config/schema.ts). */
+  promptMode: LlamaGuardPromptMode
   /** A verdict is at most ~45 tokens ("unsafe\nS1,…,S14"). */
   maxTokens?: number
   /** Per-field cap on user_input / model_output characters. */
@@ -186,13 +187,12 @@ export interface LlamaGuardScorer {
 }
 
 export const LLAMA_GUARD_DEFAULTS = {
-  promptMode: 'chat-template',
   maxTokens: 64,
   maxFieldChars: 12_000,
 } as const
 
 export function createLlamaGuardScorer(options: LlamaGuardScorerOptions): LlamaGuardScorer {
-  const promptMode = options.promptMode ?? LLAMA_GUARD_DEFAULTS.promptMode
+  const { promptMode } = options
   const maxFieldChars = options.maxFieldChars ?? LLAMA_GUARD_DEFAULTS.maxFieldChars
   const version = llamaGuardScorerVersion(
     options.client.model,

@@ -74,6 +74,8 @@ export interface ModelClientOptions {
   maxRetryAfterMs?: number
   circuitBreaker?: { failureThreshold?: number; coolDownMs?: number }
   now?: () => number
+  /** The YAML section these settings came from (e.g. `scorers.judge`), named in fix texts. */
+  configKey?: string
 }
 
 export interface ModelClientStats {
@@ -88,12 +90,12 @@ export interface ModelClient {
   stats(): ModelClientStats
 }
 
-/** Defaults the config layer should use; documented in docs/scoring.md. */
+/**
+ * Settings of the client that are not in the YAML. The configurable ones (timeout_ms,
+ * max_retries, max_concurrency, requests_per_second) have their defaults in config/schema.ts
+ * only, and are required options here.
+ */
 export const MODEL_CLIENT_DEFAULTS = {
-  timeoutMs: 30_000,
-  maxRetries: 3,
-  maxConcurrency: 4,
-  requestsPerSecond: 5,
   burst: 1,
   backoffInitialMs: 500,
   backoffMaxMs: 10_000,
@@ -155,7 +157,7 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
   const fetchImpl = options.fetch ?? globalThis.fetch
   const now = options.now ?? (() => performance.now())
   const url = `${options.baseUrl.replace(/\/+$/, '')}/chat/completions`
-  // Host only: a baseUrl may carry credentials or tokens in its userinfo / query.
+  // Host only: a base URL may carry credentials or tokens in its userinfo / query.
   const endpoint = safeHost(options.baseUrl)
   const log = options.log.child({ component: 'model-client', model: options.model, endpoint })
   const maxRetryAfterMs = options.maxRetryAfterMs ?? MODEL_CLIENT_DEFAULTS.maxRetryAfterMs
@@ -192,21 +194,20 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
         text = await response.text()
       } catch (error) {
         if (signal?.aborted) throw new ModelCallAbortedError({ cause: error })
-        if (controller.signal.aborted) throw new ModelTimeoutError(options.timeoutMs, { cause: error })
+        if (controller.signal.aborted)
+          throw new ModelTimeoutError(options.timeoutMs, { cause: error, configKey: options.configKey })
         const cause = (error as { cause?: unknown }).cause
         throw new ModelUnreachableError(
           `cannot reach model endpoint ${endpoint}: ${errorMessage(cause ?? error)}`,
-          {
-            cause: error,
-          },
+          { cause: error, configKey: options.configKey },
         )
       }
     } finally {
       clearTimeout(timer)
       signal?.removeEventListener('abort', onCallerAbort)
     }
-    if (!response.ok) throw toHttpError(response, text, endpoint)
-    return parseCompletion(text, response.status)
+    if (!response.ok) throw toHttpError(response, text, endpoint, options.configKey)
+    return parseCompletion(text, response.status, options.configKey)
   }
 
   async function complete(request: CompletionRequest): Promise<CompletionResult> {
@@ -308,16 +309,14 @@ function breakerOutcome(error: unknown): CallOutcome {
   return 'failure'
 }
 
-function parseCompletion(text: string, status: number) {
+function parseCompletion(text: string, status: number, configKey: string | undefined) {
   let json: unknown
   try {
     json = JSON.parse(text)
   } catch (error) {
     throw new ModelResponseError(
       `model endpoint answered ${status} with a body that is not JSON (${text.length} bytes)`,
-      {
-        cause: error,
-      },
+      { cause: error, configKey },
     )
   }
   const parsed = chatCompletionSchema.safeParse(json)
@@ -330,6 +329,7 @@ function parseCompletion(text: string, status: number) {
     throw new ModelResponseError(
       `model endpoint answered ${status} with a body that is not a chat completion: ${problems}` +
         (serverError ? ` (server said: ${serverError})` : ''),
+      { configKey },
     )
   }
   const choice = parsed.data.choices[0]!
@@ -343,7 +343,12 @@ function parseCompletion(text: string, status: number) {
   }
 }
 
-function toHttpError(response: Response, text: string, endpoint: string): HttpError {
+function toHttpError(
+  response: Response,
+  text: string,
+  endpoint: string,
+  configKey: string | undefined,
+): HttpError {
   let json: unknown
   try {
     json = JSON.parse(text)
@@ -360,7 +365,7 @@ function toHttpError(response: Response, text: string, endpoint: string): HttpEr
     `model endpoint ${endpoint} answered ${response.status}: ${serverMessage}`,
     {
       retryAfterMs,
-      fix: fixForStatus(response.status),
+      fix: fixForStatus(response.status, configKey ?? 'scorers.<scorer>'),
     },
   )
 }
@@ -385,15 +390,16 @@ function serverErrorMessage(json: unknown): string | undefined {
   return undefined
 }
 
-function fixForStatus(status: number): string | undefined {
-  if (status === 401 || status === 403) return 'check the API key configured for this scorer'
+function fixForStatus(status: number, section: string): string | undefined {
+  if (status === 401 || status === 403)
+    return `check the API key in the environment variable named by ${section}.api_key_env`
   if (status === 404)
-    return 'check baseUrl (the API root, usually ending in /v1) and the model name the server serves'
+    return `check ${section}.base_url (the API root, usually ending in /v1) and ${section}.model (a model the server serves)`
   if (status === 400 || status === 422) {
-    return 'the server rejected the request: check the model name, max tokens and whether it supports response_format'
+    return `the server rejected the request: check ${section}.model, and whether the server supports the judge's response_format (scorers.judge.response_format: none turns it off)`
   }
   if (status === 429)
-    return 'lower requestsPerSecond / maxConcurrency for this scorer or raise the server quota'
+    return `lower ${section}.requests_per_second / ${section}.max_concurrency or raise the server quota`
   if (status >= 500) return 'the model server failed; check its logs and capacity'
   return undefined
 }

@@ -1,5 +1,5 @@
 // GET /verdict?version=V: pass | fail | inconclusive with the numbers behind it, read from
-// the persisted rule states. Shaped for an Argo Rollouts web metric (see docs/rollouts.md).
+// the persisted rule states. Shaped for an Argo Rollouts web metric (see docs/rules.md, "Verdicts for deploy controllers").
 
 import { loadRuleStates } from '../jobs/evaluate/state-store.ts'
 import { ConfigError } from '../lib/errors.ts'

@@ -41,8 +41,8 @@ export const demoCommand: Command = async (argv, io) => {
   if (demoRules) {
     ctx.config.rules = DEMO_RULES.map((r) => RuleSchema.parse(r))
     // Look every 20 s instead of every minute, so the demo shows a decision within minutes.
-    ctx.config.evaluation.schedule = '*/20 * * * * *'
     ctx.config.jobs.schedule = {
+      evaluate: '*/20 * * * * *',
       refusal: '*/20 * * * * *',
       detect_versions: '*/20 * * * * *',
       ...ctx.config.jobs.schedule,

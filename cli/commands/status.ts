@@ -3,6 +3,7 @@
 // through the running instance when one owns the embedded store.
 
 import { latestStatesSql, readRuleStates, type StoredStateRow } from '../../jobs/evaluate/state-store.ts'
+import { metricRowsSql } from '../../metrics/scope-stats.ts'
 import { isoTime } from '../../store/time.ts'
 import { choiceFlag, parseCommandArgs } from '../args.ts'
 import { appContext } from '../context.ts'
@@ -12,11 +13,15 @@ import { runReadOnly } from './sql.ts'
 
 const USAGE = 'driftwatch status [--format table|json] [--config FILE]'
 
-const SCOPES_SQL = `SELECT model_version, variant_id, segment, modality, count() AS requests,
-  round(countIf(status = 'error') / count(), 4) AS error_rate,
-  round(quantileIf(0.99)(latency_ms, status = 'ok')) AS latency_p99_ms
-FROM interactions WHERE timestamp >= now64(3) - INTERVAL 1 HOUR
-GROUP BY model_version, variant_id, segment, modality ORDER BY requests DESC LIMIT 50`
+/** Traffic per scope over the last hour: requests, error rate and p99 latency, as the registry defines them. */
+const SCOPES_SQL = `SELECT model_version, variant AS variant_id, segment, modality,
+  maxIf(n, metric_name = 'error_rate') AS requests,
+  round(maxIf(value, metric_name = 'error_rate'), 4) AS error_rate,
+  if(countIf(metric_name = 'latency_p99_ms') > 0, round(maxIf(value, metric_name = 'latency_p99_ms')), NULL) AS latency_p99_ms
+FROM (
+${metricRowsSql({ metrics: ['error_rate', 'latency_p99_ms'], window: (t) => `${t} >= now64(3) - INTERVAL 1 HOUR` })}
+)
+GROUP BY model_version, variant, segment, modality ORDER BY requests DESC LIMIT 50`
 
 /** Every rule state, read through the state store's loader (validated; a bad row is reported). */
 async function ruleRows(

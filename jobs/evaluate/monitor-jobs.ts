@@ -51,7 +51,8 @@ export function monitorJobs(options: MonitorJobsOptions): JobDefinition[] {
     lastStable: async (excluding) => (await lastStable(store, { excluding }))?.model_version,
     // The scoring jobs the config enables run first: the rules read their scores.
     dependsOn: [...enabledScoringJobs(config), 'detect_versions'],
-    defaultSchedule: config.evaluation.schedule,
+    // jobs.schedule.evaluate (or its old alias evaluation.schedule) replaces it.
+    defaultSchedule: '* * * * *',
   })
   return [detect, evaluate]
 }

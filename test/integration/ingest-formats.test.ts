@@ -1,13 +1,17 @@
 // Schema-registry framed messages (Avro, JSON Schema, Protobuf; schema id in the prefix or
-// in headers) become exactly the same rows as their plain-JSON twins.
+// in headers) become exactly the same rows as their plain-JSON twins; a registry outage is
+// waited out, never dead-lettered.
+import { once } from 'node:events'
+import { MockClient } from '@confluentinc/schemaregistry/dist/mock-schemaregistry-client.js'
+import { RestError } from '@confluentinc/schemaregistry/dist/rest-error.js'
 import type { Message } from 'kafkajs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createDecoder, createRegistryClient } from '../../contract/decode.ts'
 import { createEncoder, type WireFormat } from '../../contract/encode.ts'
 import { syntheticInteraction } from '../../producers/synthetic.ts'
 import type { Store } from '../../store/store.ts'
-import { produceRaw, runIngestUntilCaughtUp } from '../helpers/ingest.ts'
-import { createTopic, getBrokers, uniqueTopic } from '../helpers/kafka.ts'
+import { countRows, produceRaw, runIngestUntilCaughtUp } from '../helpers/ingest.ts'
+import { createTopic, getBrokers, testKafka, uniqueTopic } from '../helpers/kafka.ts'
 import { createTestStore } from '../helpers/store.ts'
 
 const N = 300
@@ -63,5 +67,64 @@ describe('ingest: wire formats', () => {
     const rows = await ingestAs(format, where)
     expect(rows).toHaveLength(N)
     expect(rows).toEqual(twin)
+  })
+})
+
+describe('ingest: schema registry outage', () => {
+  /** The real mock registry, answering 503 (as a registry behind a failing proxy does) while `down`. */
+  class OutageRegistry extends MockClient {
+    down = false
+    failures = 0
+    override async getBySubjectAndId(subject: string, id: number, format?: string) {
+      if (this.down) {
+        this.failures++
+        throw new RestError('Service Unavailable', 503, 50301)
+      }
+      return super.getBySubjectAndId(subject, id, format)
+    }
+  }
+
+  it('retries while the registry is down, stores every row once it is back, dead-letters nothing', async () => {
+    const brokers = getBrokers()
+    const topic = uniqueTopic('fmt-registry-outage')
+    await createTopic(brokers, topic, 1)
+    await createTopic(brokers, `${topic}.dlq`, 1)
+    const flaky = new OutageRegistry()
+    const encoder = await createEncoder('avro', { registry: flaky, topic, schemaIdIn: 'prefix' })
+    const messages: Message[] = []
+    for (let i = 0; i < 20; i++) {
+      const interaction = syntheticInteraction(i, { seed: 7 })
+      messages.push({ key: interaction.request_id, ...(await encoder.encode(interaction)) })
+    }
+    await produceRaw(brokers, topic, messages)
+    const store = await createTestStore()
+    stores.push(store)
+    flaky.down = true
+    const consumer = await runIngestUntilCaughtUp({
+      brokers,
+      store,
+      topics: [topic],
+      groupId: `${topic}.g`,
+      deadLetterTopic: `${topic}.dlq`,
+      decoder: createDecoder({ registry: flaky }),
+      whileRunning: async (c) => {
+        await once(c, 'storeUnavailable')
+        await new Promise((resolve) => setTimeout(resolve, 300))
+        flaky.down = false
+      },
+    })
+    expect(flaky.failures).toBeGreaterThan(0)
+    expect(consumer.totals).toMatchObject({ stored: 20, poisoned: 0 })
+    expect(consumer.totals.retries).toBeGreaterThan(0)
+    expect(await countRows(store)).toEqual({ rows: 20, unique: 20 })
+    expect(await store.query('SELECT count() AS n FROM ingest_errors')).toEqual([{ n: 0 }])
+    const admin = testKafka(brokers).admin()
+    await admin.connect()
+    try {
+      const [dlq] = await admin.fetchTopicOffsets(`${topic}.dlq`)
+      expect(dlq!.high).toBe('0')
+    } finally {
+      await admin.disconnect()
+    }
   })
 })

@@ -7,17 +7,17 @@ import { createEmitterFromConfig } from '../../alerts/from-config.ts'
 import { verifyWebhookSignature } from '../../alerts/webhook.ts'
 import { parseConfig } from '../../config/load.ts'
 import type { Config } from '../../config/schema.ts'
-import { runEvaluationCycle } from '../../jobs/evaluate/cycle.ts'
-import { createKafka } from '../../lib/kafka-client.ts'
-import { createRng } from '../../stats/index.ts'
-import type { Store } from '../../store/store.ts'
-import { clickhouseTime } from '../../store/time.ts'
 import {
   type CaptureServer,
   pagerDutyAccepted,
   pagerDutyRateLimited,
   startCaptureServer,
-} from '../helpers/capture-server.ts'
+} from '../../fakes/capture-server.ts'
+import { runEvaluationCycle } from '../../jobs/evaluate/cycle.ts'
+import { createKafka } from '../../lib/kafka-client.ts'
+import { createRng } from '../../stats/index.ts'
+import type { Store } from '../../store/store.ts'
+import { clickhouseTime } from '../../store/time.ts'
 import { testLog } from '../helpers/ingest.ts'
 import { createTopic, getBrokers, readMessages, uniqueTopic } from '../helpers/kafka.ts'
 import { createTestStore } from '../helpers/store.ts'

@@ -7,12 +7,12 @@ import { parseConfig } from '../../config/load.ts'
 import type { Config } from '../../config/schema.ts'
 import { interactionRow } from '../../consumers/rows.ts'
 import type { Interaction } from '../../contract/interaction.ts'
+import { type FakeOpenAI, reply, startFakeOpenAI } from '../../fakes/openai-server.ts'
 import { PRIORITY, resolveSamplingPolicy, selectSample } from '../../jobs/sampler.ts'
 import { createJobsScheduler } from '../../jobs/start-jobs.ts'
 import { createLogger } from '../../lib/log.ts'
 import { syntheticInteraction } from '../../producers/synthetic.ts'
 import type { Store } from '../../store/store.ts'
-import { type FakeOpenAI, reply, startFakeOpenAI } from '../helpers/fake-openai-server.ts'
 import { createTestStore } from '../helpers/store.ts'
 
 let fake: FakeOpenAI

@@ -7,11 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseConfig } from '../../config/load.ts'
 import type { Config } from '../../config/schema.ts'
 import { interactionRow } from '../../consumers/rows.ts'
-import { createJobsScheduler } from '../../jobs/start-jobs.ts'
-import { readWatermark } from '../../jobs/watermarks.ts'
-import { silentLogger } from '../../lib/log.ts'
-import { syntheticInteraction } from '../../producers/synthetic.ts'
-import type { Store } from '../../store/store.ts'
 import {
   defaultBehaviour,
   type FakeBehaviour,
@@ -19,7 +14,12 @@ import {
   reply,
   requestText,
   startFakeOpenAI,
-} from '../helpers/fake-openai-server.ts'
+} from '../../fakes/openai-server.ts'
+import { createJobsScheduler } from '../../jobs/start-jobs.ts'
+import { readWatermark } from '../../jobs/watermarks.ts'
+import { silentLogger } from '../../lib/log.ts'
+import { syntheticInteraction } from '../../producers/synthetic.ts'
+import type { Store } from '../../store/store.ts'
 import { createTestStore } from '../helpers/store.ts'
 
 let fake: FakeOpenAI

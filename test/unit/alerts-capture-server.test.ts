@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { type CaptureServer, pagerDutyAccepted, startCaptureServer } from '../helpers/capture-server.ts'
+import { type CaptureServer, pagerDutyAccepted, startCaptureServer } from '../../fakes/capture-server.ts'
 
 let server: CaptureServer | undefined
 afterEach(async () => {

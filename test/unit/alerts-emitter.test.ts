@@ -5,7 +5,7 @@ import { exampleAlert, exampleResolvedAlert } from '../../alerts/example-alert.t
 import { createPagerDutySender, type PagerDutyEvent } from '../../alerts/pagerduty.ts'
 import type { RollbackTrigger } from '../../alerts/rollback-trigger.ts'
 import { createWebhookSender } from '../../alerts/webhook.ts'
-import { type CaptureServer, pagerDutyInvalid, startCaptureServer } from '../helpers/capture-server.ts'
+import { type CaptureServer, pagerDutyInvalid, startCaptureServer } from '../../fakes/capture-server.ts'
 
 /** In-memory sinks recording what they were given; `fail` makes one of them throw. */
 function fakeSinks(fail: Partial<Record<'pagerduty' | 'webhook' | 'kafka', Error>> = {}) {

@@ -13,7 +13,7 @@ import {
   pagerDutyInvalid,
   pagerDutyRateLimited,
   startCaptureServer,
-} from '../helpers/capture-server.ts'
+} from '../../fakes/capture-server.ts'
 
 const event = buildPagerDutyEvent(exampleAlert(), { routingKey: 'rk-0123456789', source: 'driftwatch/test' })
 let server: CaptureServer | undefined

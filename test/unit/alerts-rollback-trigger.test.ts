@@ -5,9 +5,12 @@ import { exampleAlert, exampleResolvedAlert } from '../../alerts/example-alert.t
 import {
   buildRollbackTrigger,
   createKafkaTriggerPublisher,
-  DEFAULT_ROLLBACK_TOPIC,
   RollbackTriggerSchema,
 } from '../../alerts/rollback-trigger.ts'
+import { parseConfig } from '../../config/load.ts'
+
+/** The default from config/schema.ts, the one place it is written. */
+const ROLLBACK_TOPIC = parseConfig({}).kafka.rollback_topic
 
 describe('buildRollbackTrigger', () => {
   it('carries the numbers, scope, versions and key — and no prose', () => {
@@ -63,11 +66,11 @@ function fakeProducer(fail?: Error) {
 describe('Kafka trigger publisher', () => {
   it('writes one message keyed by dedup_key, with event headers, waiting for all replicas', async () => {
     const producer = fakeProducer()
-    const publisher = createKafkaTriggerPublisher({ producer })
+    const publisher = createKafkaTriggerPublisher({ producer, topic: ROLLBACK_TOPIC })
     const trigger = buildRollbackTrigger(exampleAlert())
 
     await expect(publisher.publish(trigger)).resolves.toEqual({
-      topic: DEFAULT_ROLLBACK_TOPIC,
+      topic: ROLLBACK_TOPIC,
       partition: 3,
       offset: '41',
       attempts: 1,
@@ -101,7 +104,10 @@ describe('Kafka trigger publisher', () => {
       retryCount: 5,
       retryTime: 1000,
     })
-    const publisher = createKafkaTriggerPublisher({ producer: fakeProducer(exhausted) })
+    const publisher = createKafkaTriggerPublisher({
+      producer: fakeProducer(exhausted),
+      topic: ROLLBACK_TOPIC,
+    })
     const error = await publisher.publish(buildRollbackTrigger(exampleAlert())).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(AlertDeliveryError)
     expect(error).toMatchObject({ sink: 'kafka', attempts: 1, retriable: true })

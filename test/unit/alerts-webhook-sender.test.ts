@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { exampleAlert, exampleResolvedAlert } from '../../alerts/example-alert.ts'
 import { buildRollbackTrigger } from '../../alerts/rollback-trigger.ts'
 import { createWebhookSender, verifyWebhookSignature } from '../../alerts/webhook.ts'
-import { type CaptureServer, startCaptureServer } from '../helpers/capture-server.ts'
+import { type CaptureServer, startCaptureServer } from '../../fakes/capture-server.ts'
 
 const SECRET = 'whsec-unit-test'
 let server: CaptureServer | undefined

@@ -38,6 +38,21 @@ describe('config', () => {
     expect(config.clickhouse.data_dir).toBe('/data/dw')
   })
 
+  it('schedules the evaluate job under jobs.schedule; evaluation.schedule is its old alias', () => {
+    expect(parseConfig({}).jobs.schedule).toEqual({})
+    expect(parseConfig({ evaluation: { schedule: '*/2 * * * *' } }).jobs.schedule).toEqual({
+      evaluate: '*/2 * * * *',
+    })
+    const both = parseConfig({
+      evaluation: { schedule: '*/2 * * * *' },
+      jobs: { schedule: { evaluate: '*/3 * * * *' } },
+    })
+    expect(both.jobs.schedule.evaluate).toBe('*/3 * * * *')
+    expect(() => parseConfig({ evaluation: { schedule: 'often' } })).toThrow(
+      /evaluation\.schedule.*jobs\.schedule\.evaluate/,
+    )
+  })
+
   it('names an unknown key with its full path', () => {
     expect(() => parseConfig({ kafka: { broker: ['x:1'] } })).toThrowError(/unknown key kafka\.broker/)
   })

@@ -3,7 +3,7 @@ import { RestError } from '@confluentinc/schemaregistry/dist/rest-error.js'
 import { describe, expect, it } from 'vitest'
 import { createDecoder, type DecodableMessage, type Decoder } from '../../contract/decode.ts'
 import { createEncoder } from '../../contract/encode.ts'
-import { PoisonMessageError } from '../../lib/errors.ts'
+import { PoisonMessageError, RegistryUnavailableError } from '../../lib/errors.ts'
 import { interactionJsonBytes, syntheticInteraction } from '../../producers/synthetic.ts'
 
 const topic = 'llm.interactions'
@@ -183,7 +183,7 @@ describe('decode: registry outages are retriable, not poison', () => {
     }
   }
 
-  it('registry_unavailable with retriable: true on HTTP 5xx and network errors, then recovers', async () => {
+  it('a registry outage (HTTP 5xx, network error) is a retriable RegistryUnavailableError, not poison; then recovers', async () => {
     const registry = new FlakyRegistry()
     const decoder = createDecoder({ registry })
     const failing = registry.failure
@@ -191,15 +191,17 @@ describe('decode: registry outages are retriable, not poison', () => {
     const { value } = await (await createEncoder('avro', { registry, topic })).encode(sample)
     registry.failure = failing
 
-    const outage = await poisonOf(decoder, { value })
-    expect(outage.reason).toBe('registry_unavailable')
-    expect(outage.retriable).toBe(true)
-    expect(outage.message).toContain('HTTP 503')
+    const outage = await decoder.decode({ value }, topic).catch((e: unknown) => e)
+    expect(outage).toBeInstanceOf(RegistryUnavailableError)
+    expect(outage).not.toBeInstanceOf(PoisonMessageError)
+    expect(outage).toMatchObject({ code: 'REGISTRY_UNAVAILABLE', retriable: true })
+    expect((outage as Error).message).toContain('HTTP 503')
+    expect((outage as RegistryUnavailableError).fix).toMatch(/schema_registry\.url/)
 
     registry.failure = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8081'), { isAxiosError: true })
-    const network = await poisonOf(decoder, { value })
-    expect(network.reason).toBe('registry_unavailable')
-    expect(network.retriable).toBe(true)
+    const network = await decoder.decode({ value }, topic).catch((e: unknown) => e)
+    expect(network).toBeInstanceOf(RegistryUnavailableError)
+    expect(network).toMatchObject({ retriable: true })
 
     registry.failure = undefined
     await expect(decoder.decode({ value }, topic)).resolves.toEqual(sample)

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDecoder, createRegistryClient } from '../../contract/decode.ts'
 import { createEncoder } from '../../contract/encode.ts'
 import { INTERACTION_PROTO } from '../../contract/protobuf.ts'
-import { ConfigError, PoisonMessageError } from '../../lib/errors.ts'
+import { ConfigError, PoisonMessageError, RegistryUnavailableError } from '../../lib/errors.ts'
 import { syntheticInteraction } from '../../producers/synthetic.ts'
 
 const topic = 'llm.interactions'
@@ -96,7 +96,7 @@ describe('decode through the REST client', () => {
     ])
   })
 
-  it('404 is unknown_schema_id; 5xx and refused connections are retriable registry_unavailable', async () => {
+  it('404 is unknown_schema_id poison; 5xx and refused connections are a retriable RegistryUnavailableError', async () => {
     const reasonOf = async (registryUrl: string, id: number) => {
       const decoder = createDecoder({
         registry: createRegistryClient({ url: registryUrl, maxRetries: 0, timeoutMs: 2000 }),
@@ -104,6 +104,8 @@ describe('decode through the REST client', () => {
       const error = await decoder
         .decode({ value: Buffer.from([0, 0, 0, 0, id, 2, 0x41]) }, topic)
         .catch((e: unknown) => e)
+      if (error instanceof RegistryUnavailableError)
+        return { reason: 'registry outage', retriable: error.retriable }
       expect(error).toBeInstanceOf(PoisonMessageError)
       return {
         reason: (error as PoisonMessageError).reason,
@@ -113,7 +115,7 @@ describe('decode through the REST client', () => {
     expect(await reasonOf(url, 99)).toEqual({ reason: 'unknown_schema_id', retriable: false })
     failWith = 503
     try {
-      expect(await reasonOf(url, 21)).toEqual({ reason: 'registry_unavailable', retriable: true })
+      expect(await reasonOf(url, 21)).toEqual({ reason: 'registry outage', retriable: true })
     } finally {
       failWith = undefined
     }
@@ -123,7 +125,7 @@ describe('decode through the REST client', () => {
     const deadUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`
     closed.close()
     await once(closed, 'close')
-    expect(await reasonOf(deadUrl, 21)).toEqual({ reason: 'registry_unavailable', retriable: true })
+    expect(await reasonOf(deadUrl, 21)).toEqual({ reason: 'registry outage', retriable: true })
   })
 })
 

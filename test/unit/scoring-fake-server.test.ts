@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { type FakeOpenAI, reply, sequence, startFakeOpenAI } from '../helpers/fake-openai-server.ts'
+import { type FakeOpenAI, reply, sequence, startFakeOpenAI } from '../../fakes/openai-server.ts'
 
 let server: FakeOpenAI
 beforeEach(async () => {

@@ -1,5 +1,13 @@
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { parseConfig } from '../../config/load.ts'
+import {
+  defaultBehaviour,
+  type FakeOpenAI,
+  reply,
+  sequence,
+  startFakeOpenAI,
+} from '../../fakes/openai-server.ts'
 import { ConfigError, HttpError } from '../../lib/errors.ts'
 import { silentLogger } from '../../lib/log.ts'
 import { ScoringOutputError } from '../../scoring/errors.ts'
@@ -15,13 +23,6 @@ import {
 } from '../../scoring/judge.ts'
 import { createModelClient } from '../../scoring/model-client.ts'
 import { promptHash } from '../../scoring/scorer-version.ts'
-import {
-  defaultBehaviour,
-  type FakeOpenAI,
-  reply,
-  sequence,
-  startFakeOpenAI,
-} from '../helpers/fake-openai-server.ts'
 
 const VALID = { helpfulness: 4, clarity: 5, safety: 5, hallucination: false, reason: 'Direct and correct.' }
 
@@ -148,7 +149,7 @@ describe('judge against the fake server', () => {
     server.setBehaviour(defaultBehaviour)
   })
 
-  const judge = (responseFormat?: JudgeResponseFormat) =>
+  const judge = (responseFormat: JudgeResponseFormat = parseConfig({}).scorers.judge.response_format) =>
     createJudge({
       client: createModelClient({
         baseUrl: server.url,

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { parseConfig } from '../../config/load.ts'
+import { defaultBehaviour, type FakeOpenAI, startFakeOpenAI } from '../../fakes/openai-server.ts'
 import { silentLogger } from '../../lib/log.ts'
 import { ScoringOutputError } from '../../scoring/errors.ts'
 import {
@@ -9,7 +11,6 @@ import {
   parseLlamaGuardVerdict,
 } from '../../scoring/llama-guard.ts'
 import { createModelClient } from '../../scoring/model-client.ts'
-import { defaultBehaviour, type FakeOpenAI, startFakeOpenAI } from '../helpers/fake-openai-server.ts'
 
 describe('parseLlamaGuardVerdict', () => {
   it('parses safe', () => {
@@ -100,7 +101,7 @@ describe('Llama Guard scorer against the fake server', () => {
   })
   beforeEach(() => server.reset())
 
-  const scorer = (promptMode?: 'chat-template' | 'raw') =>
+  const scorer = (promptMode: 'chat-template' | 'raw' = parseConfig({}).scorers.llama_guard.prompt_mode) =>
     createLlamaGuardScorer({
       client: createModelClient({
         baseUrl: server.url,

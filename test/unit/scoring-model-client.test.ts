@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { type FakeOpenAI, reply, sequence, startFakeOpenAI } from '../../fakes/openai-server.ts'
 import { HttpError } from '../../lib/errors.ts'
 import { createLogger, silentLogger } from '../../lib/log.ts'
 import {
@@ -9,7 +10,6 @@ import {
   ModelUnreachableError,
 } from '../../scoring/errors.ts'
 import { createModelClient, type ModelClientOptions, parseRetryAfter } from '../../scoring/model-client.ts'
-import { type FakeOpenAI, reply, sequence, startFakeOpenAI } from '../helpers/fake-openai-server.ts'
 
 const SECRET = 'sk-test-very-secret-key'
 const MESSAGES = [{ role: 'user' as const, content: 'private user text 12345' }]
@@ -180,6 +180,23 @@ describe('model client: retries', () => {
     expect(error.message).toContain('nope')
     expect(error.fix).toBeTruthy()
     expect(server.requests).toHaveLength(1)
+  })
+
+  it('fix texts name the YAML keys of the scorer, not the code options', async () => {
+    const judge = { configKey: 'scorers.judge', maxRetries: 0 }
+    server.setBehaviour(reply.delay(1_000, reply.content('late')))
+    const timeout = await ask(client({ ...judge, timeoutMs: 100 })).catch((e) => e)
+    expect(timeout.fix).toBe(
+      'raise scorers.judge.timeout_ms or lower scorers.judge.max_concurrency if the model server is overloaded',
+    )
+    server.setBehaviour(reply.error(429, { message: 'slow down' }))
+    const limited = await ask(client(judge)).catch((e) => e)
+    expect(limited.fix).toMatch(/scorers\.judge\.requests_per_second \/ scorers\.judge\.max_concurrency/)
+    server.setBehaviour(reply.error(404, { message: 'no such model' }))
+    const missing = await ask(client(judge)).catch((e) => e)
+    expect(missing.fix).toMatch(/scorers\.judge\.base_url .*scorers\.judge\.model/)
+    for (const error of [timeout, limited, missing])
+      expect(error.fix).not.toMatch(/baseUrl|timeoutMs|requestsPerSecond/)
   })
 
   it('a wrong API key is a 401 from the server, not retried', async () => {

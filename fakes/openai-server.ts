@@ -1,3 +1,7 @@
+// fakes/: protocol-faithful local fakes (real sockets, real status codes and headers) shared by
+// the tests (test/) and the benchmarks (bench/), which may not import each other. Never used by
+// production code.
+//
 // A real local HTTP server (node:http, port 0) speaking the OpenAI chat-completions protocol,
 // so scoring code is tested over real sockets, status codes and headers instead of a mocked
 // fetch. Behaviour is programmable per request (verdicts, judge JSON, failure modes) and

@@ -1,10 +1,10 @@
 // `driftwatch kafka up|down|status`: a local Kafka broker for the demo, with no Docker.
 // `up` prints `KAFKA_BROKERS=host:port` on stdout (eval-able); progress goes to stderr.
 
-import type { Command } from '../cli/io.ts'
-import { DriftwatchError, errorMessage } from '../lib/errors.ts'
-import { createLogger } from '../lib/log.ts'
-import { kafkaDown, kafkaStatus, kafkaUp, type StateOptions } from './kafka-local.ts'
+import { kafkaDown, kafkaStatus, kafkaUp, type StateOptions } from '../../infra/kafka-local.ts'
+import { DriftwatchError, errorMessage } from '../../lib/errors.ts'
+import { createLogger } from '../../lib/log.ts'
+import type { Command } from '../io.ts'
 
 const USAGE = `usage: driftwatch kafka <up|down|status>
   up       start a local single-node Kafka broker (KRaft), or reuse the running one;

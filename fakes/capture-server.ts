@@ -1,3 +1,7 @@
+// fakes/: protocol-faithful local fakes (real sockets, real status codes and headers) shared by
+// the tests (test/) and the benchmarks (bench/), which may not import each other. Never used by
+// production code.
+//
 // A real local HTTP server (node:http, 127.0.0.1, port 0) that records every request and
 // answers with programmable responses, standing in for PagerDuty, webhook receivers or any
 // JSON endpoint. Real sockets, so timeouts, resets and headers behave as in production.

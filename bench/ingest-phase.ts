@@ -1,16 +1,18 @@
 // One phase of the ingest benchmark, in its own process so that speed and memory of one
 // phase do not leak into the next. Prints one JSON line: { phase, events, seconds, eps, peak_rss_mb }.
 //   consume   raw kafkajs consume rate: fetch every message of the topic, do nothing else
-//   insert    raw ClickHouse insert rate: pre-built row batches into the embedded engine
-//   pipeline  the real consumer: decode, validate, insert, commit
+//   client    @clickhouse/client insert of pre-built row objects (JSONCompactEachRow), batch_size rows each
+//   raw       chDB's raw passthrough insert of pre-encoded JSONCompactEachRow lines, batch_size rows each
+//   bulk      the engine parsing every row from one file: INSERT ... SELECT FROM file(...)
+//   pipeline  the real consumer: decode, validate, encode, raw insert, commit
 
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseConfig } from '../config/load.ts'
 import { IngestConsumer } from '../consumers/ingest-consumer.ts'
 import { groupLag } from '../consumers/lag.ts'
-import { interactionRow } from '../consumers/rows.ts'
+import { INTERACTION_COLUMNS, interactionLine, interactionRow } from '../consumers/rows.ts'
 import { createDecoder } from '../contract/decode.ts'
 import { createKafka } from '../lib/kafka-client.ts'
 import { createLogger } from '../lib/log.ts'
@@ -24,6 +26,12 @@ const log = createLogger({ level: 'warn' })
 const config = parseConfig({
   kafka: { brokers: brokers!.split(',') },
   clickhouse: { data_dir: mkdtempSync(join(tmpdir(), `dw-bench-${phase}-`)), database: 'bench' },
+  ingest: {
+    ...(process.env.BENCH_BATCH ? { batch_size: Number(process.env.BENCH_BATCH) } : {}),
+    ...(process.env.BENCH_CONCURRENCY
+      ? { partitions_concurrently: Number(process.env.BENCH_CONCURRENCY) }
+      : {}),
+  },
 })
 
 let peakRss = 0
@@ -72,6 +80,69 @@ async function consumeOnly(): Promise<void> {
   const ended = await done
   report(seen, (ended - started) / 1000)
   await consumer.disconnect()
+}
+
+/** 20 distinct pre-encoded bodies of batch_size lines, inserted in turn. */
+async function rawOnly(): Promise<void> {
+  const store = await createStore(config.clickhouse)
+  await migrate(store)
+  const size = config.ingest.batch_size
+  const bodies = Array.from({ length: 20 }, (_, b) =>
+    Buffer.from(
+      Array.from({ length: size }, (_, i) =>
+        interactionLine(syntheticInteraction(b * size + i, { seed: 3 }), {
+          topic: 't',
+          partition: 0,
+          offset: String(b * size + i),
+        }),
+      ).join('\n'),
+    ),
+  )
+  const started = performance.now()
+  let inserted = 0
+  for (let b = 0; inserted < count; b++) {
+    const rows = Math.min(size, count - inserted)
+    const body =
+      rows === size ? bodies[b % bodies.length]! : bodies[0]!.subarray(0, lineEnd(bodies[0]!, rows))
+    await store.insertRaw('interactions', body, {
+      format: 'JSONCompactEachRow',
+      columns: INTERACTION_COLUMNS,
+      dedupToken: `bench:${b}`,
+    })
+    inserted += rows
+  }
+  report(inserted, (performance.now() - started) / 1000)
+  await store.close()
+}
+
+/** Byte offset just past the first `rows` lines. */
+function lineEnd(body: Buffer, rows: number): number {
+  let at = -1
+  for (let r = 0; r < rows; r++) at = body.indexOf(0x0a, at + 1)
+  return at < 0 ? body.length : at
+}
+
+/** Every row in one file, parsed by the engine in one INSERT ... SELECT. */
+async function bulkOnly(): Promise<void> {
+  const store = await createStore(config.clickhouse)
+  await migrate(store)
+  const file = join(config.clickhouse.data_dir, 'bulk.jsonl')
+  const lines: string[] = []
+  for (let i = 0; i < count; i++)
+    lines.push(
+      JSON.stringify(
+        interactionRow(syntheticInteraction(i, { seed: 3 }), { topic: 't', partition: 0, offset: String(i) }),
+      ),
+    )
+  writeFileSync(file, `${lines.join('\n')}\n`)
+  lines.length = 0
+  const columns = INTERACTION_COLUMNS.join(', ')
+  const started = performance.now()
+  await store.command(
+    `INSERT INTO interactions (${columns}) SELECT ${columns} FROM file('${file.replaceAll("'", "\\'")}', 'JSONEachRow')`,
+  )
+  report(count, (performance.now() - started) / 1000)
+  await store.close()
 }
 
 async function insertOnly(): Promise<void> {
@@ -139,6 +210,13 @@ async function pipeline(): Promise<void> {
   await store.close()
 }
 
-const phases: Record<string, () => Promise<void>> = { consume: consumeOnly, insert: insertOnly, pipeline }
+const phases: Record<string, () => Promise<void>> = {
+  consume: consumeOnly,
+  client: insertOnly,
+  raw: rawOnly,
+  bulk: bulkOnly,
+  pipeline,
+}
 await phases[phase!]!()
+rmSync(config.clickhouse.data_dir, { recursive: true, force: true })
 process.exit(0)

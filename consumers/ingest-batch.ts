@@ -1,5 +1,6 @@
-// Stores one chunk of one partition's messages: decode and validate each message, insert
-// the good rows in one insert, and keep every poison message (dead-letter topic and
+// Stores one chunk of one partition's messages: decode and validate each message, encode
+// each good row as one JSONCompactEachRow line, insert the lines in one raw insert (the
+// engine parses them; no row objects), and keep every poison message (dead-letter topic and
 // ingest_errors). Calling it again with the same messages stores nothing twice: rows
 // already in ClickHouse are skipped by offset, and a retried insert carries the same
 // deduplication token. The caller commits offsets only after this returns.
@@ -10,7 +11,7 @@ import { errorMessage, PoisonMessageError, StoreError } from '../lib/errors.ts'
 import { storeErrorKind } from '../store/errors.ts'
 import type { Store } from '../store/store.ts'
 import { deadLetterMessage, ingestErrorRow, type Poison } from './dead-letter.ts'
-import { interactionRow, type KafkaSource } from './rows.ts'
+import { INTERACTION_COLUMNS, interactionLine, type KafkaSource } from './rows.ts'
 
 export interface MessageDecoder {
   decode(message: Pick<KafkaMessage, 'value' | 'headers'>, topic: string): Promise<Interaction>
@@ -43,7 +44,7 @@ export interface IngestBatchResult {
 interface PendingRow {
   source: KafkaSource
   message: KafkaMessage
-  row: Record<string, unknown>
+  line: string
 }
 
 export async function ingestBatch(
@@ -74,7 +75,7 @@ export async function ingestBatch(
     if (result === 'skip') skipped++
     else if (result instanceof PoisonMessageError)
       poisons.push({ source, message, reason: result.reason, detail: result.message })
-    else rows.push({ source, message, row: interactionRow(result, source) })
+    else rows.push({ source, message, line: interactionLine(result, source) })
   })
 
   poisons.push(...(await insertRows(ref, rows, deps.store)))
@@ -111,18 +112,15 @@ export async function ingestBatch(
 async function insertRows(ref: PartitionRef, rows: PendingRow[], store: Store): Promise<Poison[]> {
   if (rows.length === 0) return []
   try {
-    await store.insert(
-      'interactions',
-      rows.map((r) => r.row),
-      {
-        dedupToken: tokenFor(
-          ref,
-          rows.map((r) => r.source.offset),
-          'rows',
-        ),
-        compact: true,
-      },
-    )
+    await store.insertRaw('interactions', Buffer.from(rows.map((r) => r.line).join('\n')), {
+      format: 'JSONCompactEachRow',
+      columns: INTERACTION_COLUMNS,
+      dedupToken: tokenFor(
+        ref,
+        rows.map((r) => r.source.offset),
+        'rows',
+      ),
+    })
     return []
   } catch (error) {
     if (!(error instanceof StoreError) || storeErrorKind(error) !== 'rejected_data') throw error

@@ -7,6 +7,7 @@ import type { Config } from '../config/schema.ts'
 import { createDecoder } from '../contract/decode.ts'
 import { createRegistryClient } from '../contract/registry.ts'
 import { errorMessage } from '../lib/errors.ts'
+import { connectWithRetry } from '../lib/kafka-connect.ts'
 import type { Logger } from '../lib/log.ts'
 import type { Store } from '../store/store.ts'
 import { IngestConsumer } from './ingest-consumer.ts'
@@ -22,6 +23,10 @@ export interface IngestServiceOptions {
   /** Called every `progressIntervalMs` with the numbers to show. */
   onProgress?: (progress: IngestProgress) => void
   progressIntervalMs?: number
+  /** For log lines while the broker is unreachable. */
+  brokers?: string[]
+  /** Stops waiting for an unreachable broker at start. */
+  signal?: AbortSignal
 }
 
 export interface IngestProgress {
@@ -64,9 +69,16 @@ export async function startIngestService(options: IngestServiceOptions): Promise
     deadLetterTopic: config.kafka.dead_letter_topic,
     config: config.ingest,
     log,
+    brokers: options.brokers,
+    signal: options.signal,
   })
   const admin = kafka.admin()
-  await admin.connect()
+  await connectWithRetry(() => admin.connect(), {
+    what: 'ingest',
+    brokers: options.brokers ?? [],
+    log,
+    signal: options.signal,
+  })
   let storeDown = false
   consumer.on('storeUnavailable', () => {
     storeDown = true

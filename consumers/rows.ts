@@ -1,5 +1,6 @@
-// Turns a validated interaction and its Kafka coordinates into an `interactions` row, and
-// a poison message into an `ingest_errors` row. Pure: tested without servers.
+// Turns a validated interaction and its Kafka coordinates into an `interactions` row: as an
+// object (interactionRow) or, on the ingest hot path, straight into one JSONCompactEachRow
+// line (interactionLine) that the engine parses itself. Pure: tested without servers.
 
 import type { Interaction } from '../contract/interaction.ts'
 import { clickhouseTime } from '../store/time.ts'
@@ -40,4 +41,56 @@ export function interactionRow(event: Interaction, source: KafkaSource): Record<
     kafka_partition: source.partition,
     kafka_offset: Number(source.offset),
   }
+}
+
+/** The columns of interactionRow, in its order: the column list of interactionLine. */
+export const INTERACTION_COLUMNS = [
+  'request_id',
+  'timestamp',
+  'user_id',
+  'session_id',
+  'variant_id',
+  'model_name',
+  'model_version',
+  'system_prompt_version',
+  'segment',
+  'modality',
+  'user_input',
+  'model_output',
+  'context',
+  'latency_ms',
+  'ttft_ms',
+  'prompt_tokens',
+  'completion_tokens',
+  'cost_usd',
+  'status',
+  'finish_reason',
+  'safety_flag',
+  'user_feedback_score',
+  'attributes',
+  'kafka_topic',
+  'kafka_partition',
+  'kafka_offset',
+] as const
+
+const str = JSON.stringify
+const orNull = (value: unknown) => (value === null ? 'null' : str(value))
+
+/**
+ * The row of interactionRow(event, source) as one JSONCompactEachRow line (no newline), in
+ * INTERACTION_COLUMNS order: what JSON.stringify of its values would give, without building
+ * the row object or the values array.
+ */
+export function interactionLine(event: Interaction, source: KafkaSource): string {
+  return `[${str(event.request_id)},"${clickhouseTime(event.timestamp)}",${str(event.user_id)},${orNull(
+    event.session_id,
+  )},${str(event.variant_id)},${str(event.model_name)},${str(event.model_version)},${str(
+    event.system_prompt_version,
+  )},${str(event.segment)},${str(event.modality)},${str(event.user_input)},${str(event.model_output)},${str(
+    event.context,
+  )},${str(event.latency_ms)},${orNull(event.ttft_ms)},${event.prompt_tokens},${event.completion_tokens},${orNull(
+    event.cost_usd,
+  )},${str(event.status)},${orNull(event.finish_reason)},${orNull(event.safety_flag)},${orNull(
+    event.user_feedback_score,
+  )},${str(event.attributes)},${str(source.topic)},${source.partition},${Number(source.offset)}]`
 }

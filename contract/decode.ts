@@ -25,6 +25,7 @@
 import { RestError } from '@confluentinc/schemaregistry/dist/rest-error.js'
 import type { Deserializer } from '@confluentinc/schemaregistry/dist/serde/serde.js'
 import { PoisonMessageError, RegistryUnavailableError } from '../lib/errors.ts'
+import { fastInteraction } from './fast-interaction.ts'
 import { formatZodIssues, type Interaction, InteractionSchema } from './interaction.ts'
 import { protoMessageToInput } from './protobuf.ts'
 import type { RegistryClient } from './registry.ts'
@@ -120,7 +121,10 @@ export function createDecoder(options: DecoderOptions = {}): Decoder {
   return { decode }
 }
 
-/** Plain JSON: one JSON.parse and one zod pass; this is the path that must stay lean. */
+/**
+ * Plain JSON: one JSON.parse and one pass of the hand-written validator; this is the path
+ * that must stay lean. Only a message it rejects goes through zod, for the reason.
+ */
 function parseJson(bytes: Buffer): Interaction {
   let parsed: unknown
   try {
@@ -128,7 +132,7 @@ function parseJson(bytes: Buffer): Interaction {
   } catch (error) {
     throw poison('not_json', `message value is not valid JSON${syntaxErrorPosition(error)}`)
   }
-  return validate(parsed)
+  return fastInteraction(parsed) ?? validate(parsed)
 }
 
 function validate(value: unknown): Interaction {

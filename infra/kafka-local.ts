@@ -102,7 +102,7 @@ export async function startLocalKafka(options: StartOptions): Promise<LocalKafka
   for (const p of [port, controllerPort]) {
     if (!(await portFree(p)))
       throw new DriftwatchError('KAFKA_PORT_IN_USE', `Port ${p} on 127.0.0.1 is in use`, {
-        fix: 'Pick another port, or omit it to get a free one.',
+        fix: `Stop what listens on ${p}, or pick another port. \`kafka up\` reuses the ports in <state dir>/ports.json: delete that file to get new ones (clients then need the new address).`,
       })
   }
   const logDir = join(dataDir, 'logs')
@@ -266,16 +266,39 @@ export async function kafkaUp(
     return { brokers: current.brokers, pid: current.pid, reused: true }
   const state = await readState(stateDir)
   if (state && isBroker(state.pid)) await stopPid(state.pid) // alive but not answering
+  // The same ports as last time: consumers and producers started before a `down` keep the
+  // address they were given and reconnect once the broker is back.
+  const ports = await readPorts(stateDir)
   const kafka = await startLocalKafka({
     dataDir: join(stateDir, 'data'),
-    port: options.port,
+    port: options.port ?? ports?.port,
+    controllerPort: options.port === undefined ? ports?.controllerPort : undefined,
     log: options.log,
     signal: options.signal,
     detached: true,
   })
   const record: KafkaState = { ...kafka, startedAt: new Date().toISOString() }
   await writeFile(join(stateDir, 'state.json'), `${JSON.stringify(pick(record), null, 2)}\n`)
+  const kept: KafkaPorts = { port: kafka.port, controllerPort: kafka.controllerPort }
+  await writeFile(join(stateDir, PORTS_FILE), `${JSON.stringify(kept, null, 2)}\n`)
   return { brokers: kafka.brokers, pid: kafka.pid, reused: false }
+}
+
+/** Kept across `down`: the ports the broker of this state directory listens on. */
+const PORTS_FILE = 'ports.json'
+
+interface KafkaPorts {
+  port: number
+  controllerPort: number
+}
+
+async function readPorts(stateDir: string): Promise<KafkaPorts | undefined> {
+  try {
+    const ports = JSON.parse(await readFile(join(stateDir, PORTS_FILE), 'utf8')) as KafkaPorts
+    return Number.isInteger(ports.port) && Number.isInteger(ports.controllerPort) ? ports : undefined
+  } catch {
+    return undefined
+  }
 }
 
 export async function kafkaDown(options: StateOptions = {}): Promise<{ stopped: boolean }> {

@@ -2,11 +2,10 @@
 // time, each run recorded in job_runs with its progress. It owns nothing else: what a job does
 // lives in the job; the store, config and logger are passed in.
 //
-// One run per job at a time is an in-process lock. With the embedded store that is enough:
-// only one process can open the store. With a ClickHouse server, run the scheduler in ONE
-// process (jobs.enabled: false elsewhere): ClickHouse has no compare-and-set to build a lease
-// on. A second scheduler would not corrupt anything (scores are keyed, jobs anti-join what is
-// scored) but it would pay for model calls twice.
+// One run per job at a time is an in-process lock. Across processes (several `start` or
+// `jobs` processes on one ClickHouse server) the optional `lease` (jobs/lease.ts) decides:
+// scheduled and start-up runs happen only in the process that holds it; the others skip
+// them with a message. Runs asked for by hand (`jobs run`) are not gated.
 
 import { randomUUID } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
@@ -16,6 +15,7 @@ import { DriftwatchError, errorMessage } from '../lib/errors.ts'
 import type { Logger } from '../lib/log.ts'
 import type { Store } from '../store/store.ts'
 import { closeAbandonedRuns, createJobRunRecorder, type JobRunStatus, type JobTrigger } from './job-runs.ts'
+import type { JobLease } from './lease.ts'
 import { createProgressThrottle, type ProgressReport } from './progress.ts'
 import {
   createJobRegistry,
@@ -48,6 +48,8 @@ export interface SchedulerOptions {
   /** Progress lines of running jobs (throttled by jobs.progress_interval_ms, plus a final one). */
   onProgress?: (report: ProgressReport) => void
   now?: () => number
+  /** When given, scheduled and start-up runs happen only while it is held. */
+  lease?: Pick<JobLease, 'held'>
 }
 
 export interface RunOptions {
@@ -209,6 +211,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     const busy = inFlight.get(name)
     if (busy) return skipped(name, 'already running')
     if (stopping.signal.aborted) return skipped(name, 'the scheduler is stopping')
+    const automatic = runOptions.trigger === 'scheduled' || runOptions.trigger === 'start'
+    if (automatic && options.lease && !options.lease.held())
+      return skipped(name, 'another process holds the job lease')
     const run = (async () => {
       await ensureInit()
       return execute(job, runOptions.trigger ?? 'manual', runOptions.signal)

@@ -3,8 +3,10 @@
 // (`driftwatch start`, `driftwatch jobs`) until its signal aborts.
 
 import type { Config } from '../config/schema.ts'
+import { errorMessage } from '../lib/errors.ts'
 import type { Logger } from '../lib/log.ts'
 import type { Store } from '../store/store.ts'
+import { createJobLease, type JobLease, keepLease } from './lease.ts'
 import { type ClientOverrides, createJudgeAdapter, createLlamaGuardAdapter } from './model-scorers.ts'
 import { formatJobProgress, type ProgressReport } from './progress.ts'
 import { createRefusalJob } from './refusal-job.ts'
@@ -118,6 +120,7 @@ export async function createJobsScheduler(
     store: Store
     jobs?: readonly JobDefinition[]
     onProgress?: (report: ProgressReport) => void
+    lease?: JobLease
   },
 ): Promise<Scheduler> {
   const jobs = [...(await builtinJobs(options)), ...(options.jobs ?? [])]
@@ -127,6 +130,7 @@ export async function createJobsScheduler(
     log: options.log,
     jobs,
     schedules: activeSchedules(options.config, jobs),
+    lease: options.lease,
     onProgress:
       options.onProgress ?? ((report) => options.log.info(formatJobProgress(report), { job: report.job })),
   })
@@ -140,6 +144,9 @@ export interface StartJobsOptions extends BuiltinJobsOptions {
   jobs?: readonly JobDefinition[]
   /** Default: one info log line per report. */
   onProgress?: (report: ProgressReport) => void
+  /** Default: a lease named "jobs" with a 30 s expiry, renewed every `leaseIntervalMs`. */
+  lease?: JobLease
+  leaseIntervalMs?: number
 }
 
 /**
@@ -149,13 +156,34 @@ export interface StartJobsOptions extends BuiltinJobsOptions {
  */
 export async function startJobs(options: StartJobsOptions): Promise<Scheduler> {
   const { config, log } = options
-  const scheduler = await createJobsScheduler(options)
   if (!config.jobs.enabled) {
     log.info('scheduled jobs are disabled (jobs.enabled: false)')
+    return createJobsScheduler(options)
+  }
+  // One runner at a time across processes sharing a ClickHouse server. The embedded store
+  // opens in one process only: no lease, and no wait for a killed holder's lease to expire.
+  const lease =
+    options.lease ?? (options.store.kind === 'server' ? createJobLease({ store: options.store }) : undefined)
+  const scheduler = await createJobsScheduler({ ...options, lease })
+  if (options.signal?.aborted) return scheduler
+  if (!lease) {
+    await scheduler.start()
+    options.signal?.addEventListener('abort', () => void scheduler.stop(), { once: true })
     return scheduler
   }
-  if (options.signal?.aborted) return scheduler
+  try {
+    await lease.acquire(options.signal)
+  } catch (error) {
+    log.warn('job lease: first claim failed; retrying in the background', { error: errorMessage(error) })
+  }
+  const keeper = new AbortController()
+  const kept = keepLease({ lease, log, signal: keeper.signal, intervalMs: options.leaseIntervalMs })
   await scheduler.start()
-  options.signal?.addEventListener('abort', () => void scheduler.stop(), { once: true })
-  return scheduler
+  const stop = async () => {
+    await scheduler.stop()
+    keeper.abort()
+    await kept
+  }
+  options.signal?.addEventListener('abort', () => void stop(), { once: true })
+  return { ...scheduler, stop }
 }

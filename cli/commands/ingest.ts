@@ -41,6 +41,8 @@ export const ingestCommand: Command = async (argv, io) => {
       log: ctx.log,
       topics,
       groupId,
+      brokers,
+      signal: io.signal,
       onProgress: (p) => io.stderr(`${formatIngestProgress(p)}\n`),
     })
     try {

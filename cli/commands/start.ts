@@ -50,6 +50,8 @@ export async function runMonitor(
       store: owned.store,
       config: ctx.config,
       log: ctx.log,
+      brokers,
+      signal,
       onProgress: (p) => io.stderr(`${formatIngestProgress(p)}\n`),
     })
     const monitor = await monitorSet(ctx, io, owned.store, true)

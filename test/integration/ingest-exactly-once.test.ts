@@ -106,6 +106,10 @@ describe('ingest: exactly once into ClickHouse', () => {
         outage()
         return real.insert(...args)
       },
+      insertRaw: async (...args) => {
+        outage()
+        return real.insertRaw(...args)
+      },
       query: (async (...args: Parameters<Store['query']>) => {
         outage()
         return real.query(...args)

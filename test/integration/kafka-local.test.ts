@@ -14,7 +14,7 @@ import {
   type LocalKafka,
   startLocalKafka,
 } from '../../infra/kafka-local.ts'
-import { createTopic, testKafka, uniqueTopic } from '../helpers/kafka.ts'
+import { createTopic, readMessages, testKafka, uniqueTopic } from '../helpers/kafka.ts'
 
 const MESSAGES = 1_000
 
@@ -114,15 +114,26 @@ describe('kafka up / status / down', () => {
     const running = await kafkaStatus({ stateDir })
     expect(running).toMatchObject({ running: true, brokers: first.brokers, pid: first.pid })
 
+    // A message written before `down` is there after `up`.
+    const topic = uniqueTopic('it.updown')
+    await createTopic(first.brokers, topic, 1)
+    const producer = testKafka(first.brokers).producer({ createPartitioner: Partitioners.DefaultPartitioner })
+    await producer.connect()
+    await producer.send({ topic, messages: [{ value: 'kept' }], acks: -1 })
+    await producer.disconnect()
+
     expect(await kafkaDown({ stateDir })).toEqual({ stopped: true })
     expect((await kafkaStatus({ stateDir })).running).toBe(false)
     expect(isBroker(first.pid)).toBe(false)
     expect(await kafkaDown({ stateDir })).toEqual({ stopped: false })
 
-    // Data survives down/up (the storage is already formatted); a new port is fine.
+    // Same port (a client given the address before `down` reconnects), same data.
     const again = await kafkaUp({ stateDir })
     expect(again.reused).toBe(false)
+    expect(again.brokers).toBe(first.brokers)
     expect((await kafkaStatus({ stateDir })).running).toBe(true)
+    const kept = await readMessages(again.brokers, topic, { done: (n) => n >= 1, waitMs: 30_000 })
+    expect(kept.map((m) => String(m.value))).toEqual(['kept'])
     await kafkaDown({ stateDir })
     expect(isBroker(again.pid)).toBe(false)
   }, 180_000)

@@ -24,7 +24,7 @@ const good = (i: number) => message(i, interactionJsonBytes(syntheticInteraction
 function fakeStore(options: { rejectRequestId?: string; down?: boolean } = {}) {
   const calls: string[] = []
   const tables: Record<string, object[]> = {}
-  const store = {
+  const store: Store = {
     async insert(table: string, rows: readonly object[]) {
       if (options.down) throw new StoreError('STORE_UNAVAILABLE', 'connect ECONNREFUSED', { retriable: true })
       if (
@@ -35,6 +35,14 @@ function fakeStore(options: { rejectRequestId?: string; down?: boolean } = {}) {
       }
       calls.push(`insert:${table}`)
       tables[table] = [...(tables[table] ?? []), ...rows]
+    },
+    // The raw insert path, decoded back into row objects the way the engine would read them.
+    async insertRaw(table: string, body: Buffer, raw: { columns?: readonly string[] }) {
+      const rows = body
+        .toString('utf8')
+        .split('\n')
+        .map((line) => Object.fromEntries(raw.columns!.map((c, i) => [c, JSON.parse(line)[i]])))
+      await store.insert(table, rows)
     },
   } as unknown as Store
   return { store, calls, tables }

@@ -1,0 +1,119 @@
+// The broker is the fault here, so this file runs its own (`kafka up` in a temp state dir)
+// instead of the run's shared one: `driftwatch ingest` started while no broker listens
+// waits for it with a clear log line, ingests once it is up, and rides out the broker being
+// stopped and started again (same port, same data) mid-stream. Exactly once at the end.
+
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { freePort, kafkaDown, kafkaUp } from '../../infra/kafka-local.ts'
+import { runCli, startCli } from '../helpers/cli.ts'
+import { produceJson } from '../helpers/ingest.ts'
+import { createTopic, uniqueTopic } from '../helpers/kafka.ts'
+
+const N = 30_000
+let exited = () => false
+
+async function countVia(url: string): Promise<number> {
+  const response = await fetch(`${url}/sql`, {
+    method: 'POST',
+    body: JSON.stringify({ query: 'SELECT count() AS c FROM interactions' }),
+  })
+  if (!response.ok) return -1
+  return Number(JSON.parse((await response.text()).trim()).c)
+}
+
+function instanceUrl(dataDir: string): string | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dataDir, 'driftwatch-instance.json'), 'utf8')).url
+  } catch {
+    return undefined
+  }
+}
+
+async function until(what: string, check: () => Promise<boolean> | boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms
+  while (Date.now() < deadline) {
+    if (await check()) return
+    if (exited()) throw new Error(`ingest exited while waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}`)
+}
+
+describe('ingest: the broker is down at start and restarts mid-stream', () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'dw-broker-faults-'))
+  afterAll(async () => {
+    await kafkaDown({ stateDir })
+    rmSync(stateDir, { recursive: true, force: true })
+  })
+
+  it('waits for an unreachable broker, then stores every interaction exactly once across a broker restart', async () => {
+    const port = await freePort()
+    const brokers = `127.0.0.1:${port}`
+    const topic = uniqueTopic('brokerfault')
+    const dataDir = join(stateDir, 'store')
+    const env = {
+      KAFKA_BROKERS: brokers,
+      DRIFTWATCH_DATA_DIR: dataDir,
+      DRIFTWATCH_HTTP_PORT: '0',
+      DRIFTWATCH_LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    }
+    const ingest = startCli(['ingest', '--topic', topic, '--group', `${topic}.g`], env)
+    exited = () => ingest.child.exitCode !== null
+    try {
+      // No broker yet: ingest says so and keeps waiting instead of exiting.
+      await until(
+        'the unreachable-broker log line',
+        () => /Kafka broker unreachable/.test(ingest.stderr()),
+        30_000,
+      )
+      await new Promise((r) => setTimeout(r, 9_000)) // longer than kafkajs' own ~8 s of retries
+      expect(ingest.child.exitCode).toBeNull()
+
+      const up = await kafkaUp({ stateDir, port })
+      expect(up.brokers).toBe(brokers)
+      await createTopic(brokers, topic, 3)
+      await produceJson(brokers, topic, N, { seed: 31 })
+
+      let url: string | undefined
+      await until(
+        'ingest to store its first rows',
+        async () => {
+          url ??= instanceUrl(dataDir)
+          return url !== undefined && (await countVia(url).catch(() => 0)) >= 3_000
+        },
+        120_000,
+      )
+
+      // The broker goes away mid-stream and comes back on the same port with the same data.
+      await kafkaDown({ stateDir })
+      await new Promise((r) => setTimeout(r, 2_000))
+      const again = await kafkaUp({ stateDir })
+      expect(again.brokers).toBe(brokers)
+
+      await until('every row to be stored', async () => (await countVia(url!).catch(() => 0)) >= N, 180_000)
+      // A little longer: a row stored twice would show up as count > N.
+      await new Promise((r) => setTimeout(r, 2_000))
+    } catch (error) {
+      throw new Error(`${error}\ningest stderr:\n${ingest.stderr().slice(-4000)}`)
+    } finally {
+      ingest.child.kill('SIGTERM')
+    }
+    const done = await ingest.done
+    expect(done.code).toBe(0)
+
+    const check = await runCli(
+      [
+        'sql',
+        'SELECT count() AS rows, uniqExact(request_id) AS ids, (SELECT count() FROM ingest_errors) AS errors FROM interactions',
+        '--format',
+        'json',
+      ],
+      env,
+    )
+    expect(check.code).toBe(0)
+    expect(JSON.parse(check.stdout)).toEqual([{ rows: N, ids: N, errors: 0 }])
+  })
+})

@@ -68,6 +68,7 @@ export const INTERACTION_COLUMNS = [
   'safety_flag',
   'user_feedback_score',
   'attributes',
+  'shadow_of',
   'kafka_topic',
   'kafka_partition',
   'kafka_offset',
@@ -92,5 +93,5 @@ export function interactionLine(event: Interaction, source: KafkaSource): string
     event.cost_usd,
   )},${str(event.status)},${orNull(event.finish_reason)},${orNull(event.safety_flag)},${orNull(
     event.user_feedback_score,
-  )},${str(event.attributes)},${str(source.topic)},${source.partition},${Number(source.offset)}]`
+  )},${str(event.attributes)},${orNull(event.shadow_of ?? null)},${str(source.topic)},${source.partition},${Number(source.offset)}]`
 }

@@ -73,6 +73,8 @@ export function fastInteraction(value: unknown): Interaction | undefined {
   else if (user_feedback_score !== null && !isFiniteNumber(user_feedback_score)) return undefined
   const attributes = fastAttributes(v.attributes)
   if (attributes === undefined) return undefined
+  const shadow_of = optionalString(v.shadow_of, 256)
+  if (shadow_of === false) return undefined
   return {
     request_id,
     timestamp,
@@ -97,6 +99,7 @@ export function fastInteraction(value: unknown): Interaction | undefined {
     safety_flag: safety_flag as boolean | null,
     user_feedback_score: user_feedback_score as number | null,
     attributes,
+    shadow_of,
   }
 }
 

@@ -15,7 +15,7 @@
 
 import { type MetricDefinition, metricDefinition } from '../metrics/registry.ts'
 import { quantileBandwidth, type Scope, type ScopeStats, toStats } from '../metrics/scope-stats.ts'
-import { conditionOf, evaluateLook, type RuleState } from '../rules/evaluate.ts'
+import { conditionOf, evaluateLook, type RuleState, testWindowStart } from '../rules/evaluate.ts'
 import { EvaluationSchema, type EvaluationSettings, type Rule, RuleSchema } from '../rules/schema.ts'
 import { createRng, normalQuantile, type Rng, twoProportionZTest } from '../stats/index.ts'
 
@@ -236,7 +236,7 @@ function sequentialDetector(rule: Rule, metric: MetricDefinition): Detector {
       candidate: look.cumulative,
       baseline: look.baseline,
       recent: look.window,
-      periodStart: 0,
+      testStart: testWindowStart(state, 'bench@1', look.now, SETTINGS),
     })
     state = r.state
     return r.state.status === 'firing'

@@ -27,6 +27,21 @@ export interface ScopeStats {
   variance: number
   /** quantile: standard error of the quantile estimate (Siddiqui-Bloch-Gastwirth). */
   standardError: number
+  /** First and last data time in the window (epoch ms), when measured. */
+  first?: number
+  last?: number
+  /** quantile with StatsQuery.exceedance: values strictly above the scope's threshold. */
+  exceed?: { threshold: number; count: number }
+}
+
+/**
+ * Thresholds to count values above, per scope (quantile tail tests): looked up by the full
+ * scope key first, then by each level's columns in order (e.g. segment|modality for a
+ * last_stable baseline), then `otherwise`. A scope with no threshold gets no count.
+ */
+export interface ExceedanceQuery {
+  levels: { columns: readonly (keyof Scope)[]; thresholds: Readonly<Record<string, number>> }[]
+  otherwise?: number
 }
 
 export interface StatsQuery {
@@ -40,6 +55,22 @@ export interface StatsQuery {
   scorerVersion?: string
   /** Pool all variants (and report variant_id '*'): baselines are a version, not a variant. */
   poolVariants?: boolean
+  /** Per-scope window starts (epoch ms, by scopeKey): each test's own start; other scopes start at `from`. */
+  startsByScope?: Readonly<Record<string, number>>
+  /** Also count values above a per-scope threshold. */
+  exceedance?: ExceedanceQuery
+}
+
+const keyExpr = (columns: readonly string[]) =>
+  columns.length === 1 ? columns[0]! : `concat(${columns.join(", '|', ")})`
+
+/** The threshold StatsQuery.exceedance assigns to a scope (undefined: none). */
+export function exceedanceThreshold(q: ExceedanceQuery, scope: Scope): number | undefined {
+  for (const level of q.levels) {
+    const t = level.thresholds[level.columns.map((c) => scope[c]).join('|')]
+    if (t !== undefined) return t
+  }
+  return q.otherwise
 }
 
 /** Offset for the quantile's density estimate: small, but inside (0, 1). */
@@ -49,7 +80,10 @@ export function quantileBandwidth(p: number): number {
 
 export function buildScopeStatsQuery(q: StatsQuery): { sql: string; params: Record<string, unknown> } {
   const m = q.metric
+  // The index condition covers the earliest per-scope start too (a firing test may be older).
+  const lowest = Math.min(q.from, ...Object.values(q.startsByScope ?? {}))
   const params: Record<string, unknown> = { from: q.from / 1000, to: q.to / 1000 }
+  if (lowest < q.from) params.lowest = lowest / 1000
   const conditions: string[] = []
   let table: string
   let value: string
@@ -75,9 +109,17 @@ export function buildScopeStatsQuery(q: StatsQuery): { sql: string; params: Reco
     if (m.filter) conditions.push(m.filter)
   }
   conditions.unshift(
-    `${time} >= fromUnixTimestamp64Milli(toInt64({from:Float64} * 1000))`,
+    `${time} >= fromUnixTimestamp64Milli(toInt64({${params.lowest !== undefined ? 'lowest' : 'from'}:Float64} * 1000))`,
     `${time} < fromUnixTimestamp64Milli(toInt64({to:Float64} * 1000))`,
   )
+  if (q.startsByScope && Object.keys(q.startsByScope).length > 0) {
+    // Each scope's test has its own start; scopes without one start at `from`.
+    params.start_keys = Object.keys(q.startsByScope)
+    params.start_values = Object.values(q.startsByScope).map((v) => Math.round(v))
+    conditions.push(
+      `toUnixTimestamp64Milli(${time}) >= transform(${keyExpr(SCOPE_COLUMNS)}, {start_keys:Array(String)}, {start_values:Array(Int64)}, toInt64({from:Float64} * 1000))`,
+    )
+  }
   for (const column of SCOPE_COLUMNS) {
     const wanted = q.where?.[column]
     if (wanted !== undefined && wanted !== ALL) {
@@ -93,7 +135,20 @@ export function buildScopeStatsQuery(q: StatsQuery): { sql: string; params: Reco
     const p = (m as { p: number }).p
     const h = quantileBandwidth(p)
     aggregates = `count() AS n, quantilesExact(${p - h}, ${p}, ${p + h})(${value}) AS qs`
+    if (q.exceedance) {
+      let threshold = q.exceedance.otherwise !== undefined ? '{ex_otherwise:Float64}' : 'inf'
+      if (q.exceedance.otherwise !== undefined) params.ex_otherwise = q.exceedance.otherwise
+      // Innermost lookup is the last level: build from the end so the first level wins.
+      for (let i = q.exceedance.levels.length - 1; i >= 0; i--) {
+        const level = q.exceedance.levels[i]!
+        params[`ex_k${i}`] = Object.keys(level.thresholds)
+        params[`ex_v${i}`] = Object.values(level.thresholds)
+        threshold = `transform(${keyExpr(level.columns)}, {ex_k${i}:Array(String)}, {ex_v${i}:Array(Float64)}, ${threshold})`
+      }
+      aggregates += `, countIf(${value} > ${threshold}) AS above`
+    }
   }
+  aggregates += `, toUnixTimestamp64Milli(min(${time})) AS first, toUnixTimestamp64Milli(max(${time})) AS last`
   const groups = q.poolVariants
     ? ['model_version', `'${ALL}' AS variant_id`, 'segment', 'modality']
     : [...SCOPE_COLUMNS]
@@ -115,12 +170,22 @@ interface RawRow {
   mean?: number
   variance?: number
   qs?: number[]
+  above?: number | string
+  first?: number | string
+  last?: number | string
 }
 
 export async function fetchScopeStats(store: Store, q: StatsQuery): Promise<ScopeStats[]> {
   const { sql, params } = buildScopeStatsQuery(q)
   const rows = await store.query<RawRow>(sql, params)
-  return rows.map((row) => toStats(q.metric, row))
+  return rows.map((row) => {
+    const stats = toStats(q.metric, row)
+    if (row.first !== undefined) stats.first = Number(row.first)
+    if (row.last !== undefined) stats.last = Number(row.last)
+    const threshold = q.exceedance ? exceedanceThreshold(q.exceedance, stats.scope) : undefined
+    if (threshold !== undefined) stats.exceed = { threshold, count: Number(row.above ?? 0) }
+    return stats
+  })
 }
 
 export function toStats(metric: MetricDefinition, row: RawRow): ScopeStats {

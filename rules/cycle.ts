@@ -10,15 +10,24 @@ import { errorMessage } from '../lib/errors.ts'
 import type { Logger } from '../lib/log.ts'
 import { metricDefinition } from '../metrics/registry.ts'
 import {
+  type ExceedanceQuery,
   fetchScopeStats,
   latestScorerVersion,
   reproduceSql,
+  SCOPE_COLUMNS,
+  type Scope,
   type ScopeStats,
   type StatsQuery,
   scopeKey,
 } from '../metrics/scope-stats.ts'
 import type { Store } from '../store/store.ts'
-import { evaluateLook, type LookNumbers, type RuleState } from './evaluate.ts'
+import {
+  evaluateLook,
+  type LookNumbers,
+  type RuleState,
+  tailThresholdFor,
+  testWindowStart,
+} from './evaluate.ts'
 import type { EvaluationSettings, Rule } from './schema.ts'
 import { loadRuleStates, saveRuleStates } from './state-store.ts'
 
@@ -29,6 +38,8 @@ export interface CycleDeps {
   emitter: AlertEmitter
   /** The rollback target: the last version marked stable, other than `excluding`. */
   lastStable: (excluding?: string) => Promise<string | undefined>
+  /** Whether a version was marked rolled back or retired (deploy/deployments.ts), and when. */
+  versionGone?: (version: string) => Promise<{ reason: 'rolled_back' | 'retired'; at: number } | undefined>
   log: Logger
   now?: number
 }
@@ -67,30 +78,17 @@ async function evaluateRule(deps: CycleDeps, rule: Rule, now: number, result: Cy
     if (!latest) return // nothing scored yet: nothing to say
     scorerVersion = latest
   }
-  const periodStart = Math.floor(now / settings.test_period) * settings.test_period
   const states = await loadRuleStates(store, rule.name)
   const base: Omit<StatsQuery, 'from' | 'to'> = { metric, where: rule.where, scorerVersion }
 
-  // Candidate statistics, cumulative since each test's start. Tests share the period start,
-  // except those restarted by a resolve: one query per distinct start.
-  const startOf = (key: string) => {
-    const s = states.get(key)
-    return s && s.scorer_version === scorerVersion && (s.status === 'firing' || s.started_at >= periodStart)
-      ? s.started_at
-      : periodStart
-  }
-  const starts = new Set<number>([periodStart])
-  for (const s of states.values()) starts.add(startOf(s.dedup_key))
-  const byStart = new Map<number, Map<string, ScopeStats>>()
-  for (const start of starts) {
-    const stats = await fetchScopeStats(store, { ...base, from: start, to: now })
-    byStart.set(start, new Map(stats.map((s) => [scopeKey(s.scope), s])))
-  }
-
+  // Baseline first: a quantile rule's new tests count exceedances above a threshold derived
+  // from it (rules/evaluate.ts tailThresholdFor).
   const comparison = rule.compare_to
   const stable = comparison === 'last_stable' ? await deps.lastStable() : undefined
-  let baselineFor: (stats: ScopeStats) => ScopeStats | undefined = () => undefined
+  let baselineFor: (scope: Scope) => ScopeStats | undefined = () => undefined
   let baselineQuery: StatsQuery | undefined
+  let baselineRows: ScopeStats[] = []
+  let baselineColumns: readonly (keyof Scope)[] = SCOPE_COLUMNS
   if (comparison === 'last_stable' && stable) {
     baselineQuery = {
       ...base,
@@ -99,15 +97,51 @@ async function evaluateRule(deps: CycleDeps, rule: Rule, now: number, result: Cy
       from: now - settings.baseline_window,
       to: now,
     }
-    const rows = await fetchScopeStats(store, baselineQuery)
-    const map = new Map(rows.map((r) => [`${r.scope.segment}|${r.scope.modality}`, r]))
-    baselineFor = (s) => map.get(`${s.scope.segment}|${s.scope.modality}`)
+    baselineRows = await fetchScopeStats(store, baselineQuery)
+    const map = new Map(baselineRows.map((r) => [`${r.scope.segment}|${r.scope.modality}`, r]))
+    baselineFor = (s) => map.get(`${s.segment}|${s.modality}`)
+    baselineColumns = ['segment', 'modality']
   } else if (comparison !== undefined && comparison !== 'last_stable') {
-    baselineQuery = { ...base, from: now - comparison.trailing, to: periodStart }
-    const rows = await fetchScopeStats(store, baselineQuery)
-    const map = new Map(rows.map((r) => [scopeKey(r.scope), r]))
-    baselineFor = (s) => map.get(scopeKey(s.scope))
+    // The trailing window ends where the recent window judged for recovery begins.
+    baselineQuery = { ...base, from: now - comparison.trailing, to: now - settings.resolve_window }
+    baselineRows = await fetchScopeStats(store, baselineQuery)
+    const map = new Map(baselineRows.map((r) => [scopeKey(r.scope), r]))
+    baselineFor = (s) => map.get(scopeKey(s))
   }
+
+  // Candidate statistics, cumulative since each test's own start, in one query.
+  const startsByScope: Record<string, number> = {}
+  for (const s of states.values())
+    startsByScope[scopeKey(s.scope)] = testWindowStart(s, scorerVersion, now, settings)
+  let exceedance: ExceedanceQuery | undefined
+  if (metric.kind === 'quantile') {
+    const running: Record<string, number> = {}
+    for (const s of states.values()) {
+      const continuing =
+        s.scorer_version === scorerVersion && startsByScope[scopeKey(s.scope)] === s.started_at
+      if (continuing && s.tail_threshold !== undefined && s.tail_threshold !== null)
+        running[scopeKey(s.scope)] = s.tail_threshold
+    }
+    const fresh: Record<string, number> = {}
+    for (const b of baselineRows) {
+      const t = tailThresholdFor({ rule, metric, settings, baseline: b })
+      if (t !== undefined) fresh[baselineColumns.map((c) => b.scope[c]).join('|')] = t
+    }
+    exceedance = {
+      levels: [
+        { columns: SCOPE_COLUMNS, thresholds: running },
+        { columns: baselineColumns, thresholds: fresh },
+      ],
+      otherwise: comparison === undefined ? tailThresholdFor({ rule, metric, settings }) : undefined,
+    }
+  }
+  const candidateRows = await fetchScopeStats(store, {
+    ...base,
+    from: now - settings.test_period,
+    to: now,
+    startsByScope,
+    exceedance,
+  })
 
   const firing = [...states.values()].some((s) => s.status === 'firing')
   const recent = firing
@@ -118,16 +152,23 @@ async function evaluateRule(deps: CycleDeps, rule: Rule, now: number, result: Cy
         ]),
       )
     : new Map<string, ScopeStats>()
+  const empty = (scope: Scope): ScopeStats => ({
+    scope,
+    n: 0,
+    x: 0,
+    value: 0,
+    variance: 0,
+    standardError: Infinity,
+  })
 
-  const candidates = new Map<string, ScopeStats>()
-  for (const [key, stats] of byStart.get(periodStart)!) candidates.set(key, stats)
+  const candidates = new Map<string, ScopeStats>(candidateRows.map((c) => [scopeKey(c.scope), c]))
   for (const s of states.values()) {
     const key = scopeKey(s.scope)
-    const stats = byStart.get(startOf(s.dedup_key))?.get(key)
-    if (stats) candidates.set(key, stats)
-    else if (s.status === 'firing')
-      candidates.set(key, { scope: s.scope, n: 0, x: 0, value: 0, variance: 0, standardError: Infinity })
+    if (s.status === 'firing' && !candidates.has(key)) candidates.set(key, empty(s.scope))
   }
+  const firingKeys = new Set(
+    [...states.values()].filter((s) => s.status === 'firing').map((s) => scopeKey(s.scope)),
+  )
 
   const toSave: RuleState[] = []
   for (const [key, candidate] of candidates) {
@@ -135,6 +176,7 @@ async function evaluateRule(deps: CycleDeps, rule: Rule, now: number, result: Cy
     if (comparison === 'last_stable' && candidate.scope.model_version === stable) continue
     const dedup = dedupKey(rule.name, candidate.scope, candidate.scope.model_version)
     const previous = states.get(dedup)
+    const gone = deps.versionGone ? await deps.versionGone(candidate.scope.model_version) : undefined
     const look = evaluateLook(previous, {
       rule,
       metric,
@@ -143,9 +185,11 @@ async function evaluateRule(deps: CycleDeps, rule: Rule, now: number, result: Cy
       dedupKey: dedup,
       scorerVersion,
       candidate,
-      baseline: baselineFor(candidate),
-      recent: recent.get(key),
-      periodStart,
+      baseline: baselineFor(candidate.scope),
+      // A firing scope with no recent rows had no traffic for resolve_window.
+      recent: recent.get(key) ?? (firingKeys.has(key) ? empty(candidate.scope) : undefined),
+      testStart: startsByScope[key] ?? now - settings.test_period,
+      versionGone: gone,
     })
     result.looks++
     result.states.push(look.state)

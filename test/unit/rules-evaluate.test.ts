@@ -3,7 +3,13 @@
 import { describe, expect, it } from 'vitest'
 import { metricDefinition } from '../../metrics/registry.ts'
 import type { ScopeStats } from '../../metrics/scope-stats.ts'
-import { evaluateLook, type LookInput, type RuleState } from '../../rules/evaluate.ts'
+import {
+  evaluateLook,
+  type LookInput,
+  type RuleState,
+  tailThresholdFor,
+  testWindowStart,
+} from '../../rules/evaluate.ts'
 import { EvaluationSchema, type Rule, RuleSchema } from '../../rules/schema.ts'
 import { createRng } from '../../stats/index.ts'
 
@@ -31,15 +37,16 @@ function look(
   candidate: ScopeStats,
   extra: Partial<LookInput> = {},
 ) {
+  const scorerVersion = extra.scorerVersion ?? 'judge@1'
   return evaluateLook(prev, {
     rule,
     metric: metricDefinition(rule.metric),
     settings,
     now,
     dedupKey: 'k',
-    scorerVersion: 'judge@1',
+    scorerVersion,
     candidate,
-    periodStart: 0,
+    testStart: testWindowStart(prev, scorerVersion, now, settings),
     ...extra,
   })
 }
@@ -132,25 +139,31 @@ describe('rule evaluation', () => {
       increase_by: 200,
       action: 'rollback',
     })
-    const q = (value: number, n: number): ScopeStats => ({
+    const baseline: ScopeStats = { scope, n: 20_000, x: 0, value: 1200, variance: 0, standardError: 15 }
+    const threshold = tailThresholdFor({ rule, metric: metricDefinition(rule.metric), settings, baseline })!
+    // The tail test: baseline p99 1200 ms (upper bound + d/4 above it), candidate counted above.
+    expect(threshold).toBeGreaterThan(1250)
+    const q = (value: number, n: number, share: number): ScopeStats => ({
       scope,
       n,
       x: 0,
       value,
       variance: 0,
       standardError: 15,
+      exceed: { threshold, count: Math.round(n * share) },
     })
     let state: RuleState | undefined
     const up250: (string | null)[] = []
     for (let i = 1; i <= 3; i++) {
-      const r = look(rule, state, i * MIN, q(1450, 2000), { baseline: q(1200, 20_000) })
+      const r = look(rule, state, i * MIN, q(1450, 2000 * i, 0.04), { baseline })
       state = r.state
       up250.push(r.transition)
     }
     expect(up250).toContain('fire')
+    expect(state!.tail_threshold).toBe(threshold)
     state = undefined
     for (let i = 1; i <= 10; i++) {
-      const r = look(rule, state, i * MIN, q(1250, 2000), { baseline: q(1200, 20_000) })
+      const r = look(rule, state, i * MIN, q(1250, 2000 * i, 0.01), { baseline })
       state = r.state
       expect(r.transition).toBeNull()
     }

@@ -166,13 +166,15 @@ function planFor(input: PlanInput): TestPlan {
   const testMargin = absolute ? margin : margin / 4
   // τ, the size of worsening beyond the test's margin the mixture is tuned to, derived from the
   // rule's limit: change rules, a change exactly at the limit (3d/4 beyond d/4); absolute
-  // rates, a doubling (in rateThresholdMsprtStep); absolute means, a quarter of the threshold.
+  // rates, half the limit (a rate 1.5x the threshold: 17 % fewer samples than tuning to a
+  // doubling for 1 % -> 1.5 %, 10 % more for 1 % -> 2 %); absolute means, a quarter of the
+  // threshold. Quantile tail tests derive theirs from the baseline's density (stats/tail-test.ts).
   const tau =
     rule.tau ??
     (absolute
       ? metric.kind !== 'rate'
         ? Math.abs(threshold) / 4
-        : Math.abs(threshold)
+        : (comparison === 'above' ? threshold : 1 - threshold) / 2
       : Math.abs(margin - testMargin) || threshold)
   const drift = rule.compare_to !== undefined && rule.compare_to !== 'last_stable'
   let tail: TailPlan | undefined
@@ -233,13 +235,13 @@ function freshState(input: LookInput, plan: TestPlan, startedAt: number): RuleSt
         ? initialRateThresholdState({
             confidence: plan.confidence,
             threshold: plan.threshold,
-            tau: input.rule.tau,
+            tau: plan.tau,
           })
         : input.metric.kind === 'rate' && plan.comparison === 'below'
           ? initialRateThresholdState({
               confidence: plan.confidence,
               threshold: 1 - plan.threshold,
-              tau: input.rule.tau,
+              tau: plan.tau,
             })
           : initialSequentialState({ confidence: plan.confidence, margin: plan.testMargin, tau: plan.tau })
   return {

@@ -9,7 +9,7 @@
 // For a change rule the threshold is the baseline's quantile plus the margin. The baseline's
 // quantile is itself estimated: the threshold uses its upper confidence bound at level α_b,
 // so with probability >= 1 - α_b the threshold is at or above the true baseline quantile plus
-// the margin, and the false-alarm rate is at most α_b + α_test (we split α in halves). The
+// the margin, and the false-alarm rate is at most α_b + α_test (α_b = α/10). The
 // threshold and the prior are frozen when a test starts (a threshold that moved with the
 // rolling baseline would change the null at every look).
 
@@ -37,7 +37,7 @@ export interface TailPlan {
   readonly threshold: number
   /** H0: share above threshold <= nullShare (= 1 - p). */
   readonly nullShare: number
-  /** Level of the sequential test on the share (alpha, or alpha / 2 with a baseline). */
+  /** Level of the sequential test on the share (alpha, or 0.9 alpha with a baseline). */
   readonly testAlpha: number
   /** Level spent on the baseline's upper bound (0 for absolute rules). */
   readonly baselineAlpha: number
@@ -68,7 +68,9 @@ export function tailPlan(input: TailPlanInput): TailPlan {
   }
   const b = input.baseline
   if (!b) throw new RangeError('a change tail test needs the baseline quantile')
-  const baselineAlpha = alpha / 2
+  // A 7-day baseline has ~100x the candidate's data: its bound costs little even at α/10,
+  // while every nat of α kept for the sequential test shortens its delay.
+  const baselineAlpha = alpha / 10
   const se = Number.isFinite(b.standardError) && b.standardError > 0 ? b.standardError : 0
   const upper = b.value + normalQuantile(1 - baselineAlpha) * se
   const density = se > 0 && b.n > 0 ? Math.sqrt((p * (1 - p)) / b.n) / se : Number.POSITIVE_INFINITY

@@ -61,10 +61,10 @@ describe('CUSUM change detector', () => {
 
   it('detects 0.5 % -> 1.5 % with the same delay after 1 h or 12 h of healthy data', () => {
     const alpha = 0.01
-    const after = (start: number) =>
+    const delaysAfter = (start: number) =>
       run(12 + start, 100, start + 180, (m) => (m < start ? 0.005 : 0.015), cusumThreshold(alpha))
-    const d1 = after(60).map((m) => m - 60)
-    const d12 = after(720).map((m) => m - 720)
+    const d1 = delaysAfter(60).map((m) => m - 60)
+    const d12 = delaysAfter(720).map((m) => m - 720)
     expect(d1.every((d) => d >= 0 && Number.isFinite(d))).toBe(true)
     expect(d12.filter((d) => d >= 0 && Number.isFinite(d)).length).toBeGreaterThanOrEqual(99)
     expect(median(d1)).toBeLessThanOrEqual(40)

@@ -3,8 +3,8 @@
 // freshly drawn baseline per run, so the baseline's own error is included) it must fire in
 // at most α of runs, looking every batch; it must find a shift that lives only in the tail.
 import { describe, expect, it } from 'vitest'
-import { createRng, type Rng } from '../../stats/random.ts'
 import { countAbove, initialRateThresholdState, rateThresholdMsprtStep, tailPlan } from '../../stats/index.ts'
+import { createRng, type Rng } from '../../stats/random.ts'
 
 const P = 0.99
 const ALPHA = 0.05

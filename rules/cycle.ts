@@ -115,23 +115,14 @@ async function evaluateRule(deps: CycleDeps, rule: Rule, now: number, result: Cy
     startsByScope[scopeKey(s.scope)] = testWindowStart(s, scorerVersion, now, settings)
   let exceedance: ExceedanceQuery | undefined
   if (metric.kind === 'quantile') {
-    const running: Record<string, number> = {}
-    for (const s of states.values()) {
-      const continuing =
-        s.scorer_version === scorerVersion && startsByScope[scopeKey(s.scope)] === s.started_at
-      if (continuing && s.tail_threshold !== undefined && s.tail_threshold !== null)
-        running[scopeKey(s.scope)] = s.tail_threshold
-    }
-    const fresh: Record<string, number> = {}
+    // This look's tail threshold per baseline scope (rules/evaluate.ts recomputes the same).
+    const thresholds: Record<string, number> = {}
     for (const b of baselineRows) {
       const t = tailThresholdFor({ rule, metric, settings, baseline: b })
-      if (t !== undefined) fresh[baselineColumns.map((c) => b.scope[c]).join('|')] = t
+      if (t !== undefined) thresholds[baselineColumns.map((c) => b.scope[c]).join('|')] = t
     }
     exceedance = {
-      levels: [
-        { columns: SCOPE_COLUMNS, thresholds: running },
-        { columns: baselineColumns, thresholds: fresh },
-      ],
+      levels: [{ columns: baselineColumns, thresholds }],
       otherwise: comparison === undefined ? tailThresholdFor({ rule, metric, settings }) : undefined,
     }
   }

@@ -49,10 +49,7 @@ export interface RuleState {
   suppressed: boolean
   updated_at: number
   last: LookNumbers | null
-  /**
-   * Quantile rules (tail test): the value the candidate's exceedances are counted above,
-   * frozen when the test starts (absent in states written before the tail test).
-   */
+  /** Quantile rules (tail test): the threshold the last look counted the candidate's values above. */
   tail_threshold?: number | null
   /** compare_to: trailing rules: the change detector, and the cumulative counts already binned. */
   drift?: DriftState | null
@@ -304,14 +301,15 @@ function step(input: LookInput, plan: TestPlan, state: RuleState): { decision: D
   if (plan.kind === 'drift') return driftStep(input, plan, state)
   if (plan.kind === 'tail') {
     const tail = plan.tail!
-    const ex = exceedances(input, state)
+    const ex = exceedances(input, plan)
     const look = rateThresholdMsprtStep(
       seq,
       { x: ex, n: candidate.n },
       { confidence: 1 - tail.testAlpha, threshold: tail.nullShare, tau: seq.tau },
     )
     // The baseline's bound spent tail.baselineAlpha: report the p-value of the whole test.
-    return sequential(look, Math.min(1, look.pValue + tail.baselineAlpha))
+    const result = sequential(look, Math.min(1, look.pValue + tail.baselineAlpha))
+    return { ...result, state: { ...result.state, tail_threshold: tail.threshold } }
   }
   if (plan.comparison === 'above' || plan.comparison === 'below') {
     const sign = plan.comparison === 'above' ? 1 : -1
@@ -361,17 +359,17 @@ function step(input: LookInput, plan: TestPlan, state: RuleState): { decision: D
   return sequential(gaussianMsprtStep(seq, observation, options))
 }
 
-/** The candidate's count above the test's frozen threshold. */
-function exceedances(input: LookInput, state: RuleState): number {
+/** The candidate's count above this look's tail threshold (tailThresholdFor, as the cycle measured it). */
+function exceedances(input: LookInput, plan: TestPlan): number {
   const ex = input.candidate.exceed
   if (!ex) {
     throw new RangeError(
       `rule ${input.rule.name}: a quantile rule needs the candidate's exceedance count (StatsQuery.exceedance)`,
     )
   }
-  if (ex.threshold !== state.tail_threshold) {
+  if (ex.threshold !== plan.tail?.threshold) {
     throw new RangeError(
-      `rule ${input.rule.name}: exceedances were counted above ${ex.threshold} but the test's threshold is ${state.tail_threshold}`,
+      `rule ${input.rule.name}: exceedances were counted above ${ex.threshold} but this look's threshold is ${plan.tail?.threshold}`,
     )
   }
   return ex.count
@@ -400,7 +398,7 @@ function driftStep(
   const higher = plan.comparison.startsWith('increase')
   const drift = state.drift ?? { cusum: initialChangeState, seen: { n: 0, x: 0, sum: 0, sumsq: 0 } }
   const n = candidate.n
-  const x = metric.kind === 'quantile' ? exceedances(input, state) : metric.kind === 'rate' ? candidate.x : 0
+  const x = metric.kind === 'quantile' ? exceedances(input, plan) : metric.kind === 'rate' ? candidate.x : 0
   const sum = metric.kind === 'mean' ? n * candidate.value : 0
   const sumsq =
     metric.kind === 'mean' ? Math.max(0, n - 1) * candidate.variance + n * candidate.value ** 2 : 0

@@ -7,13 +7,16 @@
 // needs thousands of observations to settle.
 //
 // For a change rule the threshold is the baseline's quantile plus the margin. The baseline's
-// quantile is itself estimated: the threshold uses its upper confidence bound at level α_b,
-// so with probability >= 1 - α_b the threshold is at or above the true baseline quantile plus
-// the margin, and the false-alarm rate is at most α_b + α_test (α_b = α/10). The
-// threshold and the prior are frozen when a test starts (a threshold that moved with the
-// rolling baseline would change the null at every look).
+// quantile is itself estimated: the threshold uses its ALWAYS-VALID upper confidence bound at
+// level α_b (the normal-mixture boundary on the quantile estimate, time-uniform over looks),
+// recomputed at every look as the baseline grows. With probability >= 1 - α_b every threshold
+// used is at or above the true baseline quantile plus the margin, hence (under H0) above the
+// candidate's quantile t_min; the count above a look's threshold is at most the count above
+// t_min, a Bernoulli process with rate <= 1 - p, and the mixture likelihood ratio increases with
+// the count, so Ville's inequality still bounds the test's error by α_test: in all, α_b + α_test
+// (α_b = α/10). The prior (τ) is fixed when a test starts.
 
-import { normalQuantile } from './normal.ts'
+import { gaussianMixtureBoundary } from './msprt.ts'
 
 export interface TailPlanInput {
   /** The quantile's level, e.g. 0.99. */
@@ -72,7 +75,9 @@ export function tailPlan(input: TailPlanInput): TailPlan {
   // while every nat of α kept for the sequential test shortens its delay.
   const baselineAlpha = alpha / 10
   const se = Number.isFinite(b.standardError) && b.standardError > 0 ? b.standardError : 0
-  const upper = b.value + normalQuantile(1 - baselineAlpha) * se
+  // Time-uniform: the prior scale is the margin (metric units, fixed for the rule), not the SE.
+  const scale = margin > 0 ? margin : se
+  const upper = se > 0 ? b.value + gaussianMixtureBoundary(se * se, scale, baselineAlpha) : b.value
   const density = se > 0 && b.n > 0 ? Math.sqrt((p * (1 - p)) / b.n) / se : Number.POSITIVE_INFINITY
   const tuneTo = input.tuneTo ?? 3 * margin
   const raw = tuneTo * density

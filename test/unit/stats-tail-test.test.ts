@@ -88,17 +88,17 @@ describe('quantile tail test', () => {
 
   it('detects a shift that lives only in the tail (5 % of requests +1.5 s)', () => {
     const tail = (rng: Rng) => lognormal(rng) + (rng.uniform() < 0.05 ? 1500 : 0)
-    const { rate, medianLook } = simulate(83, 100, 60, 300, tail, 50)
+    const { rate, medianLook } = simulate(83, 100, 60, 300, tail, 50, false, 50_000)
     expect(rate).toBeGreaterThanOrEqual(0.95)
     expect(medianLook).toBeLessThanOrEqual(20)
   })
 
-  it('puts the threshold above the baseline quantile by its upper bound plus the margin', () => {
+  it('puts the threshold above the baseline quantile by its always-valid upper bound plus the margin', () => {
     const rng = createRng(84)
     const base = baselineStats(rng, 50_000)
     const plan = tailPlan({ p: P, alpha: 0.01, margin: 50, baseline: base })
     expect(plan.threshold).toBeGreaterThan(base.value + 50)
-    expect(plan.threshold - (base.value + 50)).toBeLessThan(4 * base.standardError)
+    expect(plan.threshold - (base.value + 50)).toBeLessThan(5 * base.standardError)
     expect(plan.testAlpha + plan.baselineAlpha).toBeCloseTo(0.01, 12)
     expect(countAbove(base.sorted, TRUE_P99) / base.n).toBeCloseTo(0.01, 2)
     // Absolute rules count above the threshold itself, with the whole alpha.

@@ -3,7 +3,7 @@
 // numbers at every look:
 //  - sequential ("driftwatch"): driftwatch's own evaluateLook with a real rule and the
 //    product's default evaluation settings (min_samples, pending_evaluations, confidence) —
-//    cumulative data since the test's start as rules/cycle.ts measures it (with the
+//    cumulative data since the test's start as jobs/evaluate/cycle.ts measures it (with the
 //    exceedance count above the tail threshold for quantile rules, and a trailing baseline
 //    that ends resolve_window before the look for compare_to: trailing);
 //  - fixed_threshold: the rule's limit checked on the last window (the fewest whole minutes
@@ -15,8 +15,9 @@
 // The two baselines are also run with the same pending_evaluations as the product, to show
 // how much of the difference that one setting explains.
 
+import type { Scope } from '../contract/scope.ts'
 import { type MetricDefinition, metricDefinition } from '../metrics/registry.ts'
-import { quantileBandwidth, type Scope, type ScopeStats, toStats } from '../metrics/scope-stats.ts'
+import { quantileBandwidth, type ScopeStats, toStats } from '../metrics/scope-stats.ts'
 import {
   conditionOf,
   evaluateLook,

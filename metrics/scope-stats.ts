@@ -3,18 +3,10 @@
 // mean and variance for means, the quantile and its neighbours for quantiles. Also builds
 // the SQL a person can run to reproduce a number.
 
+import { ALL, baselineKey, SCOPE_COLUMNS, type Scope, type ScopeWhere, scopeKey } from '../contract/scope.ts'
 import type { Store } from '../store/store.ts'
+import { clickhouseTime } from '../store/time.ts'
 import type { MetricDefinition } from './registry.ts'
-
-export interface Scope {
-  model_version: string
-  variant_id: string
-  segment: string
-  modality: string
-}
-
-export const SCOPE_COLUMNS = ['model_version', 'variant_id', 'segment', 'modality'] as const
-export const ALL = '*'
 
 export interface ScopeStats {
   scope: Scope
@@ -35,12 +27,13 @@ export interface ScopeStats {
 }
 
 /**
- * Thresholds to count values above, per scope (quantile tail tests): looked up by the full
- * scope key first, then by each level's columns in order (e.g. segment|modality for a
- * last_stable baseline), then `otherwise`. A scope with no threshold gets no count.
+ * Thresholds to count values above, per scope (quantile tail tests), keyed by scopeKey
+ * (`by: 'scope'`) or by baselineKey, segment × modality (`by: 'baseline'`, a last_stable
+ * baseline's key); other scopes get `otherwise`, or no count.
  */
 export interface ExceedanceQuery {
-  levels: { columns: readonly (keyof Scope)[]; thresholds: Readonly<Record<string, number>> }[]
+  by: 'scope' | 'baseline'
+  thresholds: Readonly<Record<string, number>>
   otherwise?: number
 }
 
@@ -50,7 +43,7 @@ export interface StatsQuery {
   from: number
   to: number
   /** Scope filter; a missing key matches everything. */
-  where?: Partial<Scope>
+  where?: ScopeWhere
   /** Required for score metrics: never mix scorer versions. */
   scorerVersion?: string
   /** Pool all variants (and report variant_id '*'): baselines are a version, not a variant. */
@@ -61,16 +54,15 @@ export interface StatsQuery {
   exceedance?: ExceedanceQuery
 }
 
-const keyExpr = (columns: readonly string[]) =>
-  columns.length === 1 ? columns[0]! : `concat(${columns.join(", '|', ")})`
+/** SQL for scopeKey / baselineKey (contract/scope.ts): `\` and `|` escaped inside a part, joined by `|`. */
+function keyExpr(columns: readonly string[]): string {
+  const escaped = columns.map((c) => `replaceAll(replaceAll(${c}, '\\\\', '\\\\\\\\'), '|', '\\\\|')`)
+  return escaped.length === 1 ? escaped[0]! : `concat(${escaped.join(", '|', ")})`
+}
 
 /** The threshold StatsQuery.exceedance assigns to a scope (undefined: none). */
 export function exceedanceThreshold(q: ExceedanceQuery, scope: Scope): number | undefined {
-  for (const level of q.levels) {
-    const t = level.thresholds[level.columns.map((c) => scope[c]).join('|')]
-    if (t !== undefined) return t
-  }
-  return q.otherwise
+  return q.thresholds[q.by === 'scope' ? scopeKey(scope) : baselineKey(scope)] ?? q.otherwise
 }
 
 /** Offset for the quantile's density estimate: small, but inside (0, 1). */
@@ -82,8 +74,8 @@ export function buildScopeStatsQuery(q: StatsQuery): { sql: string; params: Reco
   const m = q.metric
   // The index condition covers the earliest per-scope start too (a firing test may be older).
   const lowest = Math.min(q.from, ...Object.values(q.startsByScope ?? {}))
-  const params: Record<string, unknown> = { from: q.from / 1000, to: q.to / 1000 }
-  if (lowest < q.from) params.lowest = lowest / 1000
+  const params: Record<string, unknown> = { from: clickhouseTime(q.from), to: clickhouseTime(q.to) }
+  if (lowest < q.from) params.lowest = clickhouseTime(lowest)
   const conditions: string[] = []
   let table: string
   let value: string
@@ -109,15 +101,15 @@ export function buildScopeStatsQuery(q: StatsQuery): { sql: string; params: Reco
     if (m.filter) conditions.push(m.filter)
   }
   conditions.unshift(
-    `${time} >= fromUnixTimestamp64Milli(toInt64({${params.lowest !== undefined ? 'lowest' : 'from'}:Float64} * 1000))`,
-    `${time} < fromUnixTimestamp64Milli(toInt64({to:Float64} * 1000))`,
+    `${time} >= {${params.lowest !== undefined ? 'lowest' : 'from'}:DateTime64(3, 'UTC')}`,
+    `${time} < {to:DateTime64(3, 'UTC')}`,
   )
   if (q.startsByScope && Object.keys(q.startsByScope).length > 0) {
     // Each scope's test has its own start; scopes without one start at `from`.
     params.start_keys = Object.keys(q.startsByScope)
     params.start_values = Object.values(q.startsByScope).map((v) => Math.round(v))
     conditions.push(
-      `toUnixTimestamp64Milli(${time}) >= transform(${keyExpr(SCOPE_COLUMNS)}, {start_keys:Array(String)}, {start_values:Array(Int64)}, toInt64({from:Float64} * 1000))`,
+      `toUnixTimestamp64Milli(${time}) >= transform(${keyExpr(SCOPE_COLUMNS)}, {start_keys:Array(String)}, {start_values:Array(Int64)}, toUnixTimestamp64Milli({from:DateTime64(3, 'UTC')}))`,
     )
   }
   for (const column of SCOPE_COLUMNS) {
@@ -136,15 +128,12 @@ export function buildScopeStatsQuery(q: StatsQuery): { sql: string; params: Reco
     const h = quantileBandwidth(p)
     aggregates = `count() AS n, quantilesExact(${p - h}, ${p}, ${p + h})(${value}) AS qs`
     if (q.exceedance) {
-      let threshold = q.exceedance.otherwise !== undefined ? '{ex_otherwise:Float64}' : 'inf'
+      params.ex_keys = Object.keys(q.exceedance.thresholds)
+      params.ex_values = Object.values(q.exceedance.thresholds)
+      const otherwise = q.exceedance.otherwise !== undefined ? '{ex_otherwise:Float64}' : 'inf'
       if (q.exceedance.otherwise !== undefined) params.ex_otherwise = q.exceedance.otherwise
-      // Innermost lookup is the last level: build from the end so the first level wins.
-      for (let i = q.exceedance.levels.length - 1; i >= 0; i--) {
-        const level = q.exceedance.levels[i]!
-        params[`ex_k${i}`] = Object.keys(level.thresholds)
-        params[`ex_v${i}`] = Object.values(level.thresholds)
-        threshold = `transform(${keyExpr(level.columns)}, {ex_k${i}:Array(String)}, {ex_v${i}:Array(Float64)}, ${threshold})`
-      }
+      const columns = q.exceedance.by === 'scope' ? SCOPE_COLUMNS : (['segment', 'modality'] as const)
+      const threshold = `transform(${keyExpr(columns)}, {ex_keys:Array(String)}, {ex_values:Array(Float64)}, ${otherwise})`
       aggregates += `, countIf(${value} > ${threshold}) AS above`
     }
   }
@@ -239,15 +228,14 @@ export async function latestScorerVersion(
   return rows[0]?.v
 }
 
-export function scopeKey(scope: Scope): string {
-  return SCOPE_COLUMNS.map((c) => scope[c]).join('|')
-}
-
 /** The query with its parameters inlined, for people: paste into `driftwatch sql`. */
 export function reproduceSql(q: StatsQuery): string {
   const { sql, params } = buildScopeStatsQuery(q)
-  return sql.replace(/\{(\w+):(\w+)\}/g, (_, name: string, type: string) => {
+  const quote = (v: unknown) => `'${String(v).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`
+  return sql.replace(/\{(\w+):([^}]+)\}/g, (_, name: string, type: string) => {
     const v = params[name]
-    return type === 'String' ? `'${String(v).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'` : String(v)
+    if (type === 'String') return quote(v)
+    if (type.startsWith('DateTime64')) return `toDateTime64(${quote(v)}, 3, 'UTC')`
+    return String(v)
   })
 }

@@ -1,8 +1,8 @@
 // GET /verdict?version=V: pass | fail | inconclusive with the numbers behind it, read from
 // the persisted rule states. Shaped for an Argo Rollouts web metric (see docs/rollouts.md).
 
+import { loadRuleStates } from '../jobs/evaluate/state-store.ts'
 import { ConfigError } from '../lib/errors.ts'
-import { loadRuleStates } from '../rules/state-store.ts'
 import { computeVerdict } from '../rules/verdict.ts'
 import type { Store } from '../store/store.ts'
 import type { Route } from './http.ts'

@@ -1,8 +1,8 @@
 // Persists rule states in ClickHouse (rule_states), so evaluation survives restarts.
 
-import { clickhouseTime } from '../consumers/rows.ts'
-import type { Store } from '../store/store.ts'
-import type { RuleState } from './evaluate.ts'
+import type { RuleState } from '../../rules/evaluate.ts'
+import type { Store } from '../../store/store.ts'
+import { clickhouseTime } from '../../store/time.ts'
 
 export async function loadRuleStates(store: Store, rule?: string): Promise<Map<string, RuleState>> {
   const rows = await store.query<{ state: string }>(

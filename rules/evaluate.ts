@@ -58,6 +58,12 @@ export interface RuleState {
   resolved_reason?: ResolveReason | null
 }
 
+export interface VersionGone {
+  reason: 'rolled_back' | 'retired'
+  /** When it was marked (epoch ms). */
+  at: number
+}
+
 export type ResolveReason = 'healthy' | 'rolled_back' | 'retired' | 'no_traffic'
 
 export interface DriftState {
@@ -95,7 +101,7 @@ export interface LookInput {
   /** Where the candidate's cumulative statistics start: testWindowStart(previous, ...). */
   testStart: number
   /** The version was marked rolled back or retired (deploy/deployments.ts) at this time. */
-  versionGone?: { reason: 'rolled_back' | 'retired'; at: number }
+  versionGone?: VersionGone
 }
 
 export interface LookResult {

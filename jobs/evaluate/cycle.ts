@@ -19,6 +19,7 @@ import {
 } from '../../metrics/scope-stats.ts'
 import {
   evaluateLook,
+  type VersionGone,
   type LookNumbers,
   type RuleState,
   tailThresholdFor,
@@ -37,8 +38,8 @@ export interface CycleDeps {
   emitter: AlertEmitter
   /** The rollback target: the last version marked stable, other than `excluding`. */
   lastStable: (excluding?: string) => Promise<string | undefined>
-  /** Whether a version was marked rolled back or retired (deploy/deployments.ts), and when. */
-  versionGone?: (version: string) => Promise<{ reason: 'rolled_back' | 'retired'; at: number } | undefined>
+  /** Versions marked rolled back or retired (deploy/deployments.ts goneVersions), and when. */
+  goneVersions?: () => Promise<ReadonlyMap<string, VersionGone>>
   log: Logger
   now?: number
 }
@@ -57,9 +58,10 @@ export async function runEvaluationCycle(deps: CycleDeps): Promise<CycleResult> 
   const result: CycleResult = { looks: 0, fired: [], resolved: [], states: [], durationMs: 0 }
   const incidents = createIncidents({ store: deps.store, emitter: deps.emitter, log: deps.log })
   await incidents.sendOwed()
+  const gone = deps.goneVersions ? await deps.goneVersions() : new Map<string, VersionGone>()
   for (const rule of deps.rules) {
     try {
-      await evaluateRule(deps, incidents, rule, now, result)
+      await evaluateRule(deps, incidents, rule, now, result, gone)
     } catch (error) {
       deps.log.error('rule evaluation failed', { rule: rule.name, error: errorMessage(error) })
       throw error
@@ -75,6 +77,7 @@ async function evaluateRule(
   rule: Rule,
   now: number,
   result: CycleResult,
+  gone: ReadonlyMap<string, VersionGone>,
 ): Promise<void> {
   const { store, settings } = deps
   const metric = metricDefinition(rule.metric)
@@ -174,7 +177,6 @@ async function evaluateRule(
     if (comparison === 'last_stable' && candidate.scope.model_version === stable) continue
     const dedup = dedupKey(rule.name, candidate.scope, candidate.scope.model_version)
     const previous = states.get(dedup)
-    const gone = deps.versionGone ? await deps.versionGone(candidate.scope.model_version) : undefined
     const look = evaluateLook(previous, {
       rule,
       metric,
@@ -187,7 +189,7 @@ async function evaluateRule(
       // A firing scope with no recent rows had no traffic for resolve_window.
       recent: recent.get(key) ?? (firingKeys.has(key) ? empty(candidate.scope) : undefined),
       testStart: startsByScope[key] ?? now - settings.test_period,
-      versionGone: gone,
+      versionGone: gone.get(candidate.scope.model_version),
     })
     result.looks++
     result.states.push(look.state)

@@ -19,11 +19,11 @@ import {
 } from '../../metrics/scope-stats.ts'
 import {
   evaluateLook,
-  type VersionGone,
   type LookNumbers,
   type RuleState,
   tailThresholdFor,
   testWindowStart,
+  type VersionGone,
 } from '../../rules/evaluate.ts'
 import type { EvaluationSettings, Rule } from '../../rules/schema.ts'
 import type { Store } from '../../store/store.ts'

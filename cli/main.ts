@@ -3,6 +3,7 @@
 
 import { kafkaCommand } from '../infra/kafka-cli.ts'
 import { ConfigError, DriftwatchError, errorMessage } from '../lib/errors.ts'
+import { backtestCommand } from './commands/backtest.ts'
 import { demoCommand } from './commands/demo.ts'
 import { deployCommand } from './commands/deploy.ts'
 import { ingestCommand } from './commands/ingest.ts'
@@ -38,6 +39,10 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   },
   produce: { run: produceCommand, help: 'produce synthetic interactions (demos, benchmarks)' },
   sql: { run: sqlCommand, help: 'ad hoc read-only SQL on the store' },
+  backtest: {
+    run: backtestCommand,
+    help: 'replay the rules as of each step over stored history, no sinks: [--from T] [--to T] [--step 1m] [--change-at T]',
+  },
   status: { run: statusCommand, help: "traffic per scope and every rule's state: current value vs baseline" },
   serve: {
     run: serveCommand,

@@ -29,7 +29,7 @@ import type { EvaluationSettings, Rule } from '../../rules/schema.ts'
 import type { Store } from '../../store/store.ts'
 import { isoTime } from '../../store/time.ts'
 import { createIncidents, type Incidents } from './incidents.ts'
-import { loadRuleStates, saveRuleStates } from './state-store.ts'
+import { clickhouseRuleStates, type RuleStateStore } from './state-store.ts'
 
 export interface CycleDeps {
   store: Store
@@ -42,6 +42,10 @@ export interface CycleDeps {
   goneVersions?: () => Promise<ReadonlyMap<string, VersionGone>>
   log: Logger
   now?: number
+  /** Where rule states live; default the store's rule_states (a backtest passes memory). */
+  states?: RuleStateStore
+  /** The incident book; default the store's alerts with `emitter` (a backtest passes its own). */
+  incidents?: Incidents
 }
 
 export interface CycleResult {
@@ -56,7 +60,8 @@ export async function runEvaluationCycle(deps: CycleDeps): Promise<CycleResult> 
   const started = Date.now()
   const now = deps.now ?? Date.now()
   const result: CycleResult = { looks: 0, fired: [], resolved: [], states: [], durationMs: 0 }
-  const incidents = createIncidents({ store: deps.store, emitter: deps.emitter, log: deps.log })
+  const incidents =
+    deps.incidents ?? createIncidents({ store: deps.store, emitter: deps.emitter, log: deps.log })
   await incidents.sendOwed()
   const gone = deps.goneVersions ? await deps.goneVersions() : new Map<string, VersionGone>()
   for (const rule of deps.rules) {
@@ -87,7 +92,8 @@ async function evaluateRule(
     if (!latest) return // nothing scored yet: nothing to say
     scorerVersion = latest
   }
-  const states = await loadRuleStates(store, rule.name)
+  const stateStore = deps.states ?? clickhouseRuleStates(store)
+  const states = await stateStore.load(rule.name)
   const base: Omit<StatsQuery, 'from' | 'to'> = { metric, where: rule.where, scorerVersion }
 
   // Baseline first: a quantile rule's new tests count exceedances above a threshold derived
@@ -214,7 +220,7 @@ async function evaluateRule(
       toSave.push(look.state)
     }
   }
-  await saveRuleStates(store, toSave)
+  await stateStore.save(toSave)
 }
 
 interface AlertContext {

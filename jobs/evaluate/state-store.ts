@@ -45,3 +45,34 @@ function reviveInfinity(_key: string, value: unknown): unknown {
   if (value === 'Infinity') return Number.POSITIVE_INFINITY
   return value
 }
+
+/** Where the cycle keeps rule states: ClickHouse for live cycles, memory for backtests. */
+export interface RuleStateStore {
+  load(rule?: string): Promise<Map<string, RuleState>>
+  save(states: RuleState[]): Promise<void>
+}
+
+export function clickhouseRuleStates(store: Store): RuleStateStore {
+  return { load: (rule) => loadRuleStates(store, rule), save: (states) => saveRuleStates(store, states) }
+}
+
+/**
+ * Rule states in memory (backtest): each save is a JSON round trip, as a live save and load
+ * would be, so a backtest sees exactly what a restarted live cycle would read.
+ */
+export function memoryRuleStates(): RuleStateStore {
+  const saved = new Map<string, string>()
+  return {
+    async load(rule) {
+      const out = new Map<string, RuleState>()
+      for (const text of saved.values()) {
+        const state = JSON.parse(text, reviveInfinity) as RuleState
+        if (rule === undefined || state.rule === rule) out.set(state.dedup_key, state)
+      }
+      return out
+    },
+    async save(states) {
+      for (const s of states) saved.set(s.dedup_key, JSON.stringify(s, replaceInfinity))
+    },
+  }
+}

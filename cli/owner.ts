@@ -80,7 +80,7 @@ export async function ownStore(
           body: { status: 'ok', pid: process.pid, command, store: store.kind },
         }),
         'POST /sql': sqlRoute(store),
-        'GET /verdict': verdictRoute(store, () => ctx.config.rules.map((r) => r.name)),
+        'GET /verdict': verdictRoute(store, () => ctx.config.rules.map((r) => r.name), ctx.log),
         ...deploymentRoutes(store),
         ...routes,
       },

@@ -3,18 +3,19 @@
 
 import { loadRuleStates } from '../jobs/evaluate/state-store.ts'
 import { ConfigError } from '../lib/errors.ts'
+import type { Logger } from '../lib/log.ts'
 import { computeVerdict } from '../rules/verdict.ts'
 import type { Store } from '../store/store.ts'
 import type { Route } from './http.ts'
 
-export function verdictRoute(store: Store, ruleNames: () => readonly string[]): Route {
+export function verdictRoute(store: Store, ruleNames: () => readonly string[], log?: Logger): Route {
   return async (request) => {
     const version = request.query.get('version')
     if (!version)
       throw new ConfigError('GET /verdict needs ?version=<model_version>', {
         fix: 'e.g. /verdict?version=v2',
       })
-    const states = [...(await loadRuleStates(store)).values()]
+    const states = [...(await loadRuleStates(store, undefined, log)).values()]
     return { status: 200, body: computeVerdict(version, ruleNames(), states) }
   }
 }

@@ -109,7 +109,8 @@ export const demoCommand: Command = async (argv, io) => {
           io.stderr('demo: v1 marked stable (the rollback target); v2 is the canary\n')
         }
       },
-      onStatus: async (store) => io.stderr(formatRuleStates([...(await loadRuleStates(store)).values()])),
+      onStatus: async (store) =>
+        io.stderr(formatRuleStates([...(await loadRuleStates(store, undefined, ctx.log)).values()])),
       statusIntervalMs: 20_000,
     })
   } finally {

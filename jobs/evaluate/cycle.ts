@@ -92,7 +92,7 @@ async function evaluateRule(
     if (!latest) return // nothing scored yet: nothing to say
     scorerVersion = latest
   }
-  const stateStore = deps.states ?? clickhouseRuleStates(store)
+  const stateStore = deps.states ?? clickhouseRuleStates(store, deps.log)
   const states = await stateStore.load(rule.name)
   const base: Omit<StatsQuery, 'from' | 'to'> = { metric, where: rule.where, scorerVersion }
 

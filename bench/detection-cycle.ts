@@ -140,7 +140,7 @@ export async function runCycleBench(options: {
  * traffic of the last 2 days; variant, segment, modality and status from independent hashes;
  * latency log-normal (median ~800 ms, sigma 0.5).
  */
-function insertInteractionsSql(): string {
+export function insertInteractionsSql(): string {
   const u = (salt: number) => `(cityHash64(number, ${salt}) % 1000000) / 1000000.0`
   return `INSERT INTO interactions (request_id, timestamp, user_id, session_id, variant_id, model_name, model_version,
   system_prompt_version, segment, modality, user_input, model_output, latency_ms, ttft_ms, prompt_tokens,
@@ -179,7 +179,7 @@ FROM numbers({rows:UInt64})`
  * rows, scope and timestamp copied from the interaction as the scoring jobs do. With
  * {every} = 1 the refusal score is written for every interaction instead.
  */
-function insertScoresSql(): string {
+export function insertScoresSql(): string {
   return `INSERT INTO scores (request_id, scorer, scorer_version, metric, value, label, prompt_tokens, completion_tokens,
   cost_usd, model_version, variant_id, segment, modality, interaction_ts, run_id, scored_at)
 SELECT
@@ -201,7 +201,7 @@ ARRAY JOIN [('judge', 'judge@bench', 'hallucination', 40), ('refusal', 'refusal@
 WHERE cityHash64(request_id) % 100 = 0 OR (scorer = 'refusal' AND {every:UInt8} = 1)`
 }
 
-async function waitForMerges(store: Store): Promise<void> {
+export async function waitForMerges(store: Store): Promise<void> {
   for (let i = 0; i < 600; i++) {
     const [row] = await store.query<{ n: number }>(
       'SELECT count() AS n FROM system.merges WHERE database = currentDatabase()',

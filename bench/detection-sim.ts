@@ -1,9 +1,11 @@
 // The simulation half of `npm run bench:detection`: seeded streams of judged samples (or
 // request latencies), one look per simulated minute, and three detectors fed the very same
 // numbers at every look:
-//  - sequential: driftwatch's own evaluateLook with a real rule and the product's default
-//    evaluation settings (min_samples, pending_evaluations, confidence) — cumulative data
-//    since the start of the test period, as jobs/evaluate/cycle.ts measures it;
+//  - sequential ("driftwatch"): driftwatch's own evaluateLook with a real rule and the
+//    product's default evaluation settings (min_samples, pending_evaluations, confidence) —
+//    cumulative data since the test's start as jobs/evaluate/cycle.ts measures it (with the
+//    exceedance count above the tail threshold for quantile rules, and a trailing baseline
+//    that ends resolve_window before the look for compare_to: trailing);
 //  - fixed_threshold: the rule's limit checked on the last window (the fewest whole minutes
 //    holding min_samples), firing at the first window over the limit;
 //  - per_window_ttest: the fixed-sample test at the rule's alpha re-run at every look on the
@@ -16,15 +18,23 @@
 import type { Scope } from '../contract/scope.ts'
 import { type MetricDefinition, metricDefinition } from '../metrics/registry.ts'
 import { quantileBandwidth, type ScopeStats, toStats } from '../metrics/scope-stats.ts'
-import { conditionOf, evaluateLook, type RuleState } from '../rules/evaluate.ts'
+import {
+  conditionOf,
+  evaluateLook,
+  type RuleState,
+  tailThresholdFor,
+  testWindowStart,
+} from '../rules/evaluate.ts'
 import { EvaluationSchema, type EvaluationSettings, type Rule, RuleSchema } from '../rules/schema.ts'
-import { createRng, normalQuantile, type Rng, twoProportionZTest } from '../stats/index.ts'
+import { countAbove, createRng, normalQuantile, type Rng, twoProportionZTest } from '../stats/index.ts'
 
 /** The product's defaults: min_samples 300, pending_evaluations 2, confidence 0.99, 24h test period. */
 export const SETTINGS: EvaluationSettings = EvaluationSchema.parse({})
 export const SAMPLES_PER_MINUTE = 200
 /** Stable version's 7-day baseline for compare_to: last_stable rules. */
 export const BASELINE_N = 200_000
+/** compare_to: trailing 7d: the scope's own history before the stream (7 days at ~200 a minute). */
+export const TRAILING_HISTORY_N = 7 * 1440 * SAMPLES_PER_MINUTE
 const MIN = 60_000
 const LATENCY_MEDIAN_MS = 800
 const LATENCY_SIGMA = 0.5
@@ -63,6 +73,8 @@ export interface Scenario {
   after: Source
   /** compare_to: last_stable: what the stable version's baseline is drawn from. */
   baseline?: Source
+  /** compare_to: trailing: the baseline is the scope's own history (before-traffic) plus the stream up to resolve_window ago. */
+  trailing?: boolean
   runs: number
   seed: number
 }
@@ -108,6 +120,20 @@ export const rules = {
     confidence: 0.99,
     action: 'rollback',
   }),
+  hallucinationVsStable: RuleSchema.parse({
+    name: 'hallucination-increase',
+    metric: 'hallucination_rate',
+    compare_to: 'last_stable',
+    increase_by: 0.005,
+    action: 'rollback',
+  }),
+  silentDrift: RuleSchema.parse({
+    name: 'hallucination-drift',
+    metric: 'hallucination_rate',
+    compare_to: { trailing: '7d' },
+    increase_by: 0.005,
+    action: 'page',
+  }),
 }
 
 // ---- streams -------------------------------------------------------------------------------
@@ -117,12 +143,14 @@ interface Tracker {
   add(rng: Rng, source: Source): number
   cumulative(): ScopeStats
   window(): ScopeStats
+  /** Cumulative up to `lagMinutes` ago (a trailing baseline's part of the stream). */
+  lagged(lagMinutes: number): { n: number; x: number }
 }
 
 function rateTracker(metric: MetricDefinition, windowMinutes: number): Tracker {
   let n = 0
   let x = 0
-  const recent: { n: number; x: number }[] = []
+  const minutes: { n: number; x: number }[] = []
   return {
     add(rng, source) {
       const p = source.kind === 'rate' ? source.p : 0
@@ -130,24 +158,36 @@ function rateTracker(metric: MetricDefinition, windowMinutes: number): Tracker {
       const k = rng.binomial(m, p)
       n += m
       x += k
-      recent.push({ n: m, x: k })
-      if (recent.length > windowMinutes) recent.shift()
+      minutes.push({ n: m, x: k })
       return m
     },
-    cumulative: () => toStats(metric, { ...CANDIDATE, n, x }),
+    cumulative: () => ({ ...toStats(metric, { ...CANDIDATE, n, x }), first: 0 }),
     window: () => {
       let wn = 0
       let wx = 0
-      for (const r of recent) {
+      for (const r of minutes.slice(-windowMinutes)) {
         wn += r.n
         wx += r.x
       }
       return toStats(metric, { ...CANDIDATE, n: wn, x: wx })
     },
+    lagged: (lag) => {
+      let ln = n
+      let lx = x
+      for (const r of minutes.slice(-lag)) {
+        ln -= r.n
+        lx -= r.x
+      }
+      return { n: ln, x: lx }
+    },
   }
 }
 
-function latencyTracker(metric: MetricDefinition, windowMinutes: number): Tracker {
+function latencyTracker(
+  metric: MetricDefinition,
+  windowMinutes: number,
+  threshold: number | undefined,
+): Tracker {
   let sorted: Float64Array = new Float64Array(0)
   const recent: Float64Array[] = []
   return {
@@ -160,7 +200,11 @@ function latencyTracker(metric: MetricDefinition, windowMinutes: number): Tracke
       if (recent.length > windowMinutes) recent.shift()
       return m
     },
-    cumulative: () => quantileStats(metric, CANDIDATE, sorted),
+    cumulative: () => ({
+      ...quantileStats(metric, CANDIDATE, sorted),
+      first: 0,
+      ...(threshold === undefined ? {} : { exceed: { threshold, count: countAbove(sorted, threshold) } }),
+    }),
     window: () => {
       const all = new Float64Array(recent.reduce((s, r) => s + r.length, 0))
       let at = 0
@@ -169,6 +213,9 @@ function latencyTracker(metric: MetricDefinition, windowMinutes: number): Tracke
         at += r.length
       }
       return quantileStats(metric, CANDIDATE, all.sort())
+    },
+    lagged: () => {
+      throw new RangeError('the bench has no trailing quantile scenario')
     },
   }
 }
@@ -237,7 +284,7 @@ function sequentialDetector(rule: Rule, metric: MetricDefinition): Detector {
       candidate: look.cumulative,
       baseline: look.baseline,
       recent: look.window,
-      periodStart: 0,
+      testStart: testWindowStart(state, 'bench@1', look.now, SETTINGS),
     })
     state = r.state
     return r.state.status === 'firing'
@@ -305,9 +352,22 @@ export function runScenario(s: Scenario): ScenarioResult {
   ) as Record<DetectorName, DetectorResult>
   let looks = 0
   for (let run = 0; run < s.runs; run++) {
+    const fixedBaseline = s.baseline ? drawBaseline(rng, metric, s.baseline) : undefined
+    const tailThreshold =
+      metric.kind === 'quantile'
+        ? tailThresholdFor({ rule: s.rule, metric, settings: SETTINGS, baseline: fixedBaseline })
+        : undefined
     const tracker =
-      metric.kind === 'rate' ? rateTracker(metric, windowMinutes) : latencyTracker(metric, windowMinutes)
-    const baseline = s.baseline ? drawBaseline(rng, metric, s.baseline) : undefined
+      metric.kind === 'rate'
+        ? rateTracker(metric, windowMinutes)
+        : latencyTracker(metric, windowMinutes, tailThreshold)
+    const history = s.trailing
+      ? {
+          n: TRAILING_HISTORY_N,
+          x: rng.binomial(TRAILING_HISTORY_N, s.before.kind === 'rate' ? s.before.p : 0),
+        }
+      : undefined
+    const lag = Math.round(SETTINGS.resolve_window / MIN)
     const live: Record<DetectorName, Detector> = {
       sequential: sequentialDetector(s.rule, metric),
       fixed_threshold: consecutive(1, fixedCondition(s.rule)),
@@ -323,6 +383,11 @@ export function runScenario(s: Scenario): ScenarioResult {
       const afterChange = minute > s.preMinutes
       const m = tracker.add(rng, afterChange ? s.after : s.before)
       if (afterChange) eventsAfter += m
+      let baseline = fixedBaseline
+      if (history) {
+        const own = tracker.lagged(lag)
+        baseline = toStats(metric, { ...CANDIDATE, n: history.n + own.n, x: history.x + own.x })
+      }
       const look: Look = {
         now: minute * MIN,
         cumulative: tracker.cumulative(),

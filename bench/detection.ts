@@ -35,96 +35,37 @@ const refusalEveryRow = process.env.BENCH_REFUSAL_EVERY_ROW === '1'
 
 const rate = (p: number): Source => ({ kind: 'rate', p })
 const latency = (shiftMs: number): Source => ({ kind: 'latency', shiftMs })
-const H = rules.hallucination
-const scenarios: Scenario[] = [
-  // hallucination_rate above 0.01: the headline.
+const quantileRuns = Math.max(20, Math.round(runs / 3))
+
+/**
+ * The cases of issue 8, named as in the JSON. `change: false` streams must not fire; every
+ * fire there (or before the change) is a false alarm, counted per rule per day of looks.
+ */
+const cases: (Omit<Scenario, 'runs' | 'seed'> & { runs?: number })[] = [
   {
-    id: 'h_deploy',
-    label: 'hallucination above 1%: new version v2 at 2% from its first sample',
-    rule: H,
+    id: 'rate_new_version',
+    label: 'hallucination above 1%: new version at 1.5% from its first sample (stable 0.5%)',
+    rule: rules.hallucination,
     preMinutes: 0,
     postMinutes: 180,
     change: true,
-    before: rate(0.02),
-    after: rate(0.02),
+    before: rate(0.015),
+    after: rate(0.015),
   },
   {
-    id: 'h_drift',
-    label: 'hallucination above 1%: same version, 0.4% for 60 min then 2%',
-    rule: H,
-    preMinutes: 60,
-    postMinutes: 180,
-    change: true,
-    before: rate(0.004),
-    after: rate(0.02),
-  },
-  {
-    id: 'h_stable',
-    label: 'hallucination above 1%: stable at 0.7%, 120 looks',
-    rule: H,
-    preMinutes: 0,
-    postMinutes: 120,
-    change: false,
-    before: rate(0.007),
-    after: rate(0.007),
-  },
-  {
-    id: 'h_stable_04',
-    label: 'hallucination above 1%: stable at 0.4%, 120 looks',
-    rule: H,
-    preMinutes: 0,
-    postMinutes: 120,
-    change: false,
-    before: rate(0.004),
-    after: rate(0.004),
-  },
-  {
-    id: 'h_at_threshold',
-    label: 'hallucination above 1%: stable exactly at 1.0%, 120 looks',
-    rule: H,
-    preMinutes: 0,
-    postMinutes: 120,
-    change: false,
-    before: rate(0.01),
-    after: rate(0.01),
-  },
-  {
-    id: 'h_stable_24h',
-    label: 'hallucination above 1%: stable at 0.7%, a whole 24h test period (1440 looks)',
-    rule: H,
-    preMinutes: 0,
-    postMinutes: 1440,
-    change: false,
-    before: rate(0.007),
-    after: rate(0.007),
-  },
-  // refusal_rate increase_by 0.005 vs last_stable (200k-sample baseline at 0.4 %).
-  {
-    id: 'r_deploy',
-    label: 'refusal +0.5pt vs last stable: v2 at 2% vs 0.4%',
-    rule: rules.refusal,
+    id: 'rate_vs_last_stable',
+    label: 'hallucination +0.5pt vs last stable: new version at 1.5% vs 0.5%',
+    rule: rules.hallucinationVsStable,
     preMinutes: 0,
     postMinutes: 180,
     change: true,
-    before: rate(0.02),
-    after: rate(0.02),
-    baseline: rate(0.004),
+    before: rate(0.015),
+    after: rate(0.015),
+    baseline: rate(0.005),
   },
   {
-    id: 'r_aa',
-    label: 'refusal +0.5pt vs last stable: A/A at 0.4%, 120 looks',
-    rule: rules.refusal,
-    preMinutes: 0,
-    postMinutes: 120,
-    change: false,
-    before: rate(0.004),
-    after: rate(0.004),
-    baseline: rate(0.004),
-  },
-  // latency_p99_ms increase_by 200 vs last_stable (200k-request baseline, log-normal, p99 ~2.6 s).
-  {
-    id: 'l_deploy',
-    label: 'p99 +200 ms vs last stable: v2 every request +250 ms',
+    id: 'p99_plus_250',
+    label: 'p99 +200 ms vs last stable: every request +250 ms',
     rule: rules.p99,
     preMinutes: 0,
     postMinutes: 180,
@@ -132,9 +73,69 @@ const scenarios: Scenario[] = [
     before: latency(250),
     after: latency(250),
     baseline: latency(0),
+    runs: quantileRuns,
   },
   {
-    id: 'l_aa',
+    id: 'p99_plus_50',
+    label: 'p99 +200 ms vs last stable: +50 ms (under the limit), 6 h of looks',
+    rule: rules.p99,
+    preMinutes: 0,
+    postMinutes: 360,
+    change: false,
+    before: latency(50),
+    after: latency(50),
+    baseline: latency(0),
+    runs: quantileRuns,
+  },
+  {
+    id: 'refusal_plus_1pt',
+    label: 'refusal +0.5pt vs last stable: new version at 3% vs 2%',
+    rule: rules.refusal,
+    preMinutes: 0,
+    postMinutes: 180,
+    change: true,
+    before: rate(0.03),
+    after: rate(0.03),
+    baseline: rate(0.02),
+  },
+  {
+    id: 'silent_drift',
+    label: 'hallucination +0.5pt vs trailing 7d: 6 h at 0.5%, then 1.5% (same version)',
+    rule: rules.silentDrift,
+    preMinutes: 360,
+    postMinutes: 180,
+    change: true,
+    before: rate(0.005),
+    after: rate(0.005 + 0.01),
+    trailing: true,
+  },
+  {
+    id: 'aa_24h',
+    label: 'hallucination +0.5pt vs last stable: A/A at 0.5%, 24 h of looks',
+    rule: rules.hallucinationVsStable,
+    preMinutes: 0,
+    postMinutes: 1440,
+    change: false,
+    before: rate(0.005),
+    after: rate(0.005),
+    baseline: rate(0.005),
+  },
+  {
+    id: 'at_threshold',
+    label: 'hallucination above 1%: stable exactly at 1.0%, 24 h of looks',
+    rule: rules.hallucination,
+    preMinutes: 0,
+    postMinutes: 1440,
+    change: false,
+    before: rate(0.01),
+    after: rate(0.01),
+  },
+]
+const CASE_IDS = cases.map((c) => c.id)
+// Streams behind the older headline keys that no case above covers.
+const extra: typeof cases = [
+  {
+    id: 'p99_aa',
     label: 'p99 +200 ms vs last stable: A/A, 120 looks',
     rule: rules.p99,
     preMinutes: 0,
@@ -143,19 +144,25 @@ const scenarios: Scenario[] = [
     before: latency(0),
     after: latency(0),
     baseline: latency(0),
+    runs: quantileRuns,
   },
   {
-    id: 'l_plus50',
-    label: 'p99 +200 ms vs last stable: +50 ms (under the limit), 120 looks',
-    rule: rules.p99,
+    id: 'refusal_aa',
+    label: 'refusal +0.5pt vs last stable: A/A at 2%, 120 looks',
+    rule: rules.refusal,
     preMinutes: 0,
     postMinutes: 120,
     change: false,
-    before: latency(50),
-    after: latency(50),
-    baseline: latency(0),
+    before: rate(0.02),
+    after: rate(0.02),
+    baseline: rate(0.02),
   },
-].map((s, i) => ({ ...s, runs, seed: 1000 + i }))
+]
+const scenarios: Scenario[] = [...cases, ...extra].map((s, i) => ({
+  ...s,
+  runs: s.runs ?? runs,
+  seed: 1000 + i,
+}))
 
 const log = (line: string) => console.log(line)
 const count = new Intl.NumberFormat('en-US')
@@ -192,12 +199,21 @@ for (const [i, s] of scenarios.entries()) {
 }
 
 function describe(s: Scenario, d: DetectorResult): string {
-  if (!s.change) return `false alarms ${d.alarms}/${s.runs} (${pct(d.alarms / s.runs)})`
-  const early = s.preMinutes > 0 ? `; fired before the change in ${pct(d.alarms / s.runs)} of runs` : ''
+  const far = falseAlarmsPerDay(s, d)
+  const fa =
+    far === null ? '' : `false alarms ${d.alarms}/${s.runs} runs (${far.toFixed(3)} per rule per day)`
+  if (!s.change) return fa
   return (
     `delay median ${events(median(d.delayEvents))} interactions (${minutes(median(d.delaySeconds))}), ` +
-    `p10-p90 ${events(quantile(d.delayEvents, 0.1))}-${events(quantile(d.delayEvents, 0.9))}, detected ${pct(detectionRate(d))} within ${s.postMinutes} min${early}`
+    `p10-p90 ${events(quantile(d.delayEvents, 0.1))}-${events(quantile(d.delayEvents, 0.9))}, detected ${pct(detectionRate(d))} within ${s.postMinutes} min${fa ? `; before the change: ${fa}` : ''}`
   )
+}
+
+/** Fires where firing is wrong, per rule per day of looks (null: the case has no such looks). */
+function falseAlarmsPerDay(s: Scenario, d: DetectorResult): number | null {
+  const wrongMinutes = s.change ? s.preMinutes : s.preMinutes + s.postMinutes
+  if (wrongMinutes === 0) return null
+  return d.alarms / (s.runs * (wrongMinutes / 1440))
 }
 
 log('')
@@ -225,32 +241,72 @@ log(
   `    ${(mid.ms - storeMs).toFixed(1).padStart(8)} ms  ${pct((mid.ms - storeMs) / mid.ms).padStart(6)}  outside the store (evaluateLook, JSON, alert building)`,
 )
 
+// The older headline keys, kept for comparison across runs, now read from the cases above:
+// delay_* from rate_new_version, false_alarm_rate* from aa_24h (share of runs firing within
+// 24 h) and at_threshold, drift from silent_drift, refusal from refusal_plus_1pt/refusal_aa,
+// p99 from p99_plus_250/p99_aa/p99_plus_50.
 const headline = (name: DetectorName) => {
   const d = (id: string) => results.get(id)!.detectors[name]
-  const far = (id: string) => round(d(id).alarms / runs, 4)
+  const far = (id: string) => round(d(id).alarms / results.get(id)!.runs, 4)
   const delay = (id: string) => finite(median(d(id).delayEvents))
   return {
-    delay_events: delay('h_deploy'),
-    delay_seconds: finite(median(d('h_deploy').delaySeconds)),
-    detection_rate: round(detectionRate(d('h_deploy')), 4),
-    false_alarm_rate: far('h_stable'),
-    false_alarm_rate_24h: far('h_stable_24h'),
-    false_alarm_rate_at_threshold: far('h_at_threshold'),
-    drift_delay_events: delay('h_drift'),
-    refusal_increase: { delay_events: delay('r_deploy'), false_alarm_rate: far('r_aa') },
+    delay_events: delay('rate_new_version'),
+    delay_seconds: finite(median(d('rate_new_version').delaySeconds)),
+    detection_rate: round(detectionRate(d('rate_new_version')), 4),
+    false_alarm_rate: far('aa_24h'),
+    false_alarm_rate_24h: far('aa_24h'),
+    false_alarm_rate_at_threshold: far('at_threshold'),
+    drift_delay_events: delay('silent_drift'),
+    refusal_increase: { delay_events: delay('refusal_plus_1pt'), false_alarm_rate: far('refusal_aa') },
     p99_increase: {
-      delay_events: delay('l_deploy'),
-      false_alarm_rate: far('l_aa'),
-      false_alarm_rate_plus50: far('l_plus50'),
+      delay_events: delay('p99_plus_250'),
+      false_alarm_rate: far('p99_aa'),
+      false_alarm_rate_plus50: far('p99_plus_50'),
     },
   }
 }
 const pending = (name: DetectorName) => ({
   pending2: {
-    delay_events: finite(median(results.get('h_deploy')!.detectors[name].delayEvents)),
-    false_alarm_rate: round(results.get('h_stable')!.detectors[name].alarms / runs, 4),
+    delay_events: finite(median(results.get('rate_new_version')!.detectors[name].delayEvents)),
+    false_alarm_rate: round(results.get('aa_24h')!.detectors[name].alarms / runs, 4),
   },
 })
+const caseEntry = (s: Scenario, d: DetectorResult) => {
+  const far = falseAlarmsPerDay(s, d)
+  return {
+    delay_events: s.change ? finite(median(d.delayEvents)) : null,
+    delay_minutes:
+      s.change && Number.isFinite(median(d.delaySeconds)) ? round(median(d.delaySeconds) / 60, 1) : null,
+    false_alarms_per_day: far === null ? null : round(far, 4),
+  }
+}
+const casesJson = Object.fromEntries(
+  CASE_IDS.map((id) => {
+    const r = results.get(id)!
+    return [
+      id,
+      {
+        driftwatch: caseEntry(r.scenario, r.detectors.sequential),
+        fixed_threshold: caseEntry(r.scenario, r.detectors.fixed_threshold),
+        per_window_ttest: caseEntry(r.scenario, r.detectors.per_window_ttest),
+      },
+    ]
+  }),
+)
+
+log('')
+log('cases (median delay after the change; false alarms per rule per day where firing is wrong):')
+log(
+  `  ${'case'.padEnd(22)}${['driftwatch', 'fixed_threshold', 'per_window_ttest'].map((d) => d.padEnd(34)).join('')}`,
+)
+for (const id of CASE_IDS) {
+  const c = casesJson[id]!
+  const cell = (e: ReturnType<typeof caseEntry>) =>
+    `${e.delay_events === null ? '-' : `${count.format(e.delay_events)} ev / ${e.delay_minutes} min`}${e.false_alarms_per_day === null ? '' : `, FA ${e.false_alarms_per_day}/d`}`.padEnd(
+      34,
+    )
+  log(`  ${id.padEnd(22)}${cell(c.driftwatch)}${cell(c.fixed_threshold)}${cell(c.per_window_ttest)}`)
+}
 
 console.log(
   JSON.stringify({
@@ -259,6 +315,7 @@ console.log(
     per_window_ttest: { ...headline('per_window_ttest'), ...pending('per_window_ttest_pending') },
     eval_cycle_ms_10m: round(cycleMs, 1),
     eval_ms_per_scope_10m: round(cycleMs / looks, 2),
+    cases: casesJson,
   }),
 )
 

@@ -2,6 +2,7 @@
 // errors into one clear message and a non-zero exit code. No stack traces for users.
 
 import { ConfigError, DriftwatchError, errorMessage } from '../lib/errors.ts'
+import { backtestCommand } from './commands/backtest.ts'
 import { contractCommand } from './commands/contract.ts'
 import { demoCommand } from './commands/demo.ts'
 import { deployCommand } from './commands/deploy.ts'
@@ -41,6 +42,10 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   },
   produce: { run: produceCommand, help: 'produce synthetic interactions (demos, benchmarks)' },
   sql: { run: sqlCommand, help: 'ad hoc read-only SQL on the store' },
+  backtest: {
+    run: backtestCommand,
+    help: 'replay the rules as of each step over stored history, no sinks: [--from T] [--to T] [--step 1m] [--change-at T]',
+  },
   status: { run: statusCommand, help: "traffic per scope and every rule's state: current value vs baseline" },
   serve: {
     run: serveCommand,

@@ -190,6 +190,24 @@ LIMIT 1`,
   return rows[0]
 }
 
+/**
+ * Versions whose current status is rolled back or retired, with when they were marked: the
+ * evaluation cycle resolves their open incidents ("version rolled back at ...").
+ */
+export async function goneVersions(
+  store: Store,
+): Promise<Map<string, { reason: 'rolled_back' | 'retired'; at: number }>> {
+  const rows = await store.query<Deployment>(
+    `SELECT ${STATUS_COLUMNS} FROM deployment_status WHERE status IN ('rolled_back', 'retired')`,
+  )
+  return new Map(
+    rows.map((r) => [
+      r.model_version,
+      { reason: r.status as 'rolled_back' | 'retired', at: parseClickhouseTime(r.marked_at) },
+    ]),
+  )
+}
+
 /** Every known version with its current status, most recently changed first. */
 export function listDeployments(store: Store): Promise<Deployment[]> {
   return store.query<Deployment>(

@@ -3,7 +3,7 @@
 // mean and variance for means, the quantile and its neighbours for quantiles. Also builds
 // the SQL a person can run to reproduce a number.
 
-import { ALL, SCOPE_COLUMNS, type Scope, type ScopeWhere } from '../contract/scope.ts'
+import { ALL, baselineKey, SCOPE_COLUMNS, type Scope, type ScopeWhere, scopeKey } from '../contract/scope.ts'
 import type { Store } from '../store/store.ts'
 import { clickhouseTime } from '../store/time.ts'
 import { METRICS, type MetricDefinition, metricDefinition } from './registry.ts'
@@ -19,6 +19,22 @@ export interface ScopeStats {
   variance: number
   /** quantile: standard error of the quantile estimate (Siddiqui-Bloch-Gastwirth). */
   standardError: number
+  /** First and last data time in the window (epoch ms), when measured. */
+  first?: number
+  last?: number
+  /** quantile with StatsQuery.exceedance: values strictly above the scope's threshold. */
+  exceed?: { threshold: number; count: number }
+}
+
+/**
+ * Thresholds to count values above, per scope (quantile tail tests), keyed by scopeKey
+ * (`by: 'scope'`) or by baselineKey, segment × modality (`by: 'baseline'`, a last_stable
+ * baseline's key); other scopes get `otherwise`, or no count.
+ */
+export interface ExceedanceQuery {
+  by: 'scope' | 'baseline'
+  thresholds: Readonly<Record<string, number>>
+  otherwise?: number
 }
 
 export interface StatsQuery {
@@ -32,6 +48,21 @@ export interface StatsQuery {
   scorerVersion?: string
   /** Pool all variants (and report variant_id '*'): baselines are a version, not a variant. */
   poolVariants?: boolean
+  /** Per-scope window starts (epoch ms, by scopeKey): each test's own start; other scopes start at `from`. */
+  startsByScope?: Readonly<Record<string, number>>
+  /** Also count values above a per-scope threshold. */
+  exceedance?: ExceedanceQuery
+}
+
+/** SQL for scopeKey / baselineKey (contract/scope.ts): `\` and `|` escaped inside a part, joined by `|`. */
+function keyExpr(columns: readonly string[]): string {
+  const escaped = columns.map((c) => `replaceAll(replaceAll(${c}, '\\\\', '\\\\\\\\'), '|', '\\\\|')`)
+  return escaped.length === 1 ? escaped[0]! : `concat(${escaped.join(", '|', ")})`
+}
+
+/** The threshold StatsQuery.exceedance assigns to a scope (undefined: none). */
+export function exceedanceThreshold(q: ExceedanceQuery, scope: Scope): number | undefined {
+  return q.thresholds[q.by === 'scope' ? scopeKey(scope) : baselineKey(scope)] ?? q.otherwise
 }
 
 /** Offset for the quantile's density estimate: small, but inside (0, 1). */
@@ -68,10 +99,13 @@ function valueSql(m: MetricDefinition, value: string): string {
 
 export function buildScopeStatsQuery(q: StatsQuery): { sql: string; params: Record<string, unknown> } {
   const m = q.metric
+  // The index condition covers the earliest per-scope start too (a firing test may be older).
+  const lowest = Math.min(q.from, ...Object.values(q.startsByScope ?? {}))
   const params: Record<string, unknown> = { from: clickhouseTime(q.from), to: clickhouseTime(q.to) }
+  if (lowest < q.from) params.lowest = clickhouseTime(lowest)
   const source = metricSource(m)
   const conditions: string[] = [
-    `${source.time} >= {from:DateTime64(3, 'UTC')}`,
+    `${source.time} >= {${params.lowest !== undefined ? 'lowest' : 'from'}:DateTime64(3, 'UTC')}`,
     `${source.time} < {to:DateTime64(3, 'UTC')}`,
   ]
   if (m.source === 'scores') {
@@ -84,6 +118,14 @@ export function buildScopeStatsQuery(q: StatsQuery): { sql: string; params: Reco
     params.score_metric = m.scoreMetric
     params.scorer_version = q.scorerVersion ?? ''
   } else if (source.filter) conditions.push(source.filter)
+  if (q.startsByScope && Object.keys(q.startsByScope).length > 0) {
+    // Each scope's test has its own start; scopes without one start at `from`.
+    params.start_keys = Object.keys(q.startsByScope)
+    params.start_values = Object.values(q.startsByScope).map((v) => Math.round(v))
+    conditions.push(
+      `toUnixTimestamp64Milli(${source.time}) >= transform(${keyExpr(SCOPE_COLUMNS)}, {start_keys:Array(String)}, {start_values:Array(Int64)}, toUnixTimestamp64Milli({from:DateTime64(3, 'UTC')}))`,
+    )
+  }
   for (const column of SCOPE_COLUMNS) {
     const wanted = q.where?.[column]
     if (wanted !== undefined && wanted !== ALL) {
@@ -91,11 +133,22 @@ export function buildScopeStatsQuery(q: StatsQuery): { sql: string; params: Reco
       params[`w_${column}`] = wanted
     }
   }
+  let aggregates = aggregatesSql(m, source.value)
+  if (m.kind === 'quantile' && q.exceedance) {
+    params.ex_keys = Object.keys(q.exceedance.thresholds)
+    params.ex_values = Object.values(q.exceedance.thresholds)
+    const otherwise = q.exceedance.otherwise !== undefined ? '{ex_otherwise:Float64}' : 'inf'
+    if (q.exceedance.otherwise !== undefined) params.ex_otherwise = q.exceedance.otherwise
+    const columns = q.exceedance.by === 'scope' ? SCOPE_COLUMNS : (['segment', 'modality'] as const)
+    const threshold = `transform(${keyExpr(columns)}, {ex_keys:Array(String)}, {ex_values:Array(Float64)}, ${otherwise})`
+    aggregates += `, countIf(${source.value} > ${threshold}) AS above`
+  }
+  aggregates += `, toUnixTimestamp64Milli(min(${source.time})) AS first, toUnixTimestamp64Milli(max(${source.time})) AS last`
   const groups = q.poolVariants
     ? ['model_version', `'${ALL}' AS variant_id`, 'segment', 'modality']
     : [...SCOPE_COLUMNS]
   const groupBy = q.poolVariants ? 'model_version, segment, modality' : SCOPE_COLUMNS.join(', ')
-  const sql = `SELECT ${groups.join(', ')}, ${aggregatesSql(m, source.value)}
+  const sql = `SELECT ${groups.join(', ')}, ${aggregates}
 FROM ${source.table}
 WHERE ${conditions.join('\n  AND ')}
 GROUP BY ${groupBy}`
@@ -156,12 +209,22 @@ interface RawRow {
   mean?: number
   variance?: number
   qs?: number[]
+  above?: number | string
+  first?: number | string
+  last?: number | string
 }
 
 export async function fetchScopeStats(store: Store, q: StatsQuery): Promise<ScopeStats[]> {
   const { sql, params } = buildScopeStatsQuery(q)
   const rows = await store.query<RawRow>(sql, params)
-  return rows.map((row) => toStats(q.metric, row))
+  return rows.map((row) => {
+    const stats = toStats(q.metric, row)
+    if (row.first !== undefined) stats.first = Number(row.first)
+    if (row.last !== undefined) stats.last = Number(row.last)
+    const threshold = q.exceedance ? exceedanceThreshold(q.exceedance, stats.scope) : undefined
+    if (threshold !== undefined) stats.exceed = { threshold, count: Number(row.above ?? 0) }
+    return stats
+  })
 }
 
 export function toStats(metric: MetricDefinition, row: RawRow): ScopeStats {

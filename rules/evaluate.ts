@@ -11,8 +11,13 @@ import type { Scope } from '../contract/scope.ts'
 import type { MetricDefinition } from '../metrics/registry.ts'
 import type { ScopeStats } from '../metrics/scope-stats.ts'
 import {
+  bernoulliCusumStep,
+  type ChangeState,
+  cusumThreshold,
   type GaussianObservation,
+  gaussianCusumStep,
   gaussianMsprtStep,
+  initialChangeState,
   initialRateThresholdState,
   initialSequentialState,
   meanDifferenceObservation,
@@ -20,6 +25,8 @@ import {
   rateThresholdMsprtStep,
   type SequentialLook,
   type SequentialState,
+  type TailPlan,
+  tailPlan,
 } from '../stats/index.ts'
 import type { EvaluationSettings, Rule } from './schema.ts'
 
@@ -43,6 +50,26 @@ export interface RuleState {
   suppressed: boolean
   updated_at: number
   last: LookNumbers | null
+  /** Quantile rules (tail test): the threshold the last look counted the candidate's values above. */
+  tail_threshold?: number | null
+  /** compare_to: trailing rules: the change detector, and the cumulative counts already binned. */
+  drift?: DriftState | null
+  /** Why the incident was last resolved: healthy again, version rolled back or retired, no traffic. */
+  resolved_reason?: ResolveReason | null
+}
+
+export interface VersionGone {
+  reason: 'rolled_back' | 'retired'
+  /** When it was marked (epoch ms). */
+  at: number
+}
+
+export type ResolveReason = 'healthy' | 'rolled_back' | 'retired' | 'no_traffic'
+
+export interface DriftState {
+  cusum: ChangeState
+  /** Cumulative n, x (or exceedances), sum, sum of squares since started_at already fed to the detector. */
+  seen: { n: number; x: number; sum: number; sumsq: number }
 }
 
 export interface LookNumbers {
@@ -71,8 +98,10 @@ export interface LookInput {
   baseline?: ScopeStats
   /** The recent window (resolve_window), used only while firing. */
   recent?: ScopeStats
-  /** Where a new test starts accumulating. */
-  periodStart: number
+  /** Where the candidate's cumulative statistics start: testWindowStart(previous, ...). */
+  testStart: number
+  /** The version was marked rolled back or retired (deploy/deployments.ts) at this time. */
+  versionGone?: VersionGone
 }
 
 export interface LookResult {
@@ -88,9 +117,14 @@ export interface LookResult {
  * - change (increase_by / decrease_by d vs a baseline): H0 δ <= d/4 — the change is real and
  *   more than a quarter of the limit at the stated confidence — and the observed change must
  *   exceed d. A change of at most d/4 therefore fires with probability <= 1 - confidence.
- *   Testing H0 δ <= d would wait for certainty that the change exceeds d (69 min for a +250 ms
- *   p99 under a 200 ms rule in bench:detection); H0 δ <= 0 let a noisy p99 of a real +50 ms
- *   change cross d in 2.7 % of runs. d/4: 36 min and 0.3 %.
+ *   Testing H0 δ <= d would wait for certainty that the change exceeds d; H0 δ <= 0 let a
+ *   noisy p99 of a real +50 ms change cross d (bench:detection, p99_plus_50).
+ * Which test runs (docs/statistics.md, "Rules"):
+ * - rates vs a threshold: the exact Beta-mixture mSPRT on the counts;
+ * - quantiles (above, increase_by): the tail test (stats/tail-test.ts) — the exact mSPRT on
+ *   the share of candidate values above the threshold (or the baseline's upper bound + d/4);
+ * - compare_to: trailing: a CUSUM change detector on per-look bins (stats/change-detector.ts);
+ * - everything else: the normal-mixture mSPRT on the difference.
  */
 interface TestPlan {
   comparison: string
@@ -101,7 +135,12 @@ interface TestPlan {
   margin: number
   tau: number
   confidence: number
+  kind: 'rate_threshold' | 'tail' | 'drift' | 'gaussian'
+  /** Quantile rules: the tail test's threshold, levels and prior. */
+  tail?: TailPlan
 }
+
+type PlanInput = Pick<LookInput, 'rule' | 'metric' | 'settings' | 'baseline'>
 
 export function conditionOf(rule: Rule): { comparison: string; threshold: number } {
   for (const key of [
@@ -118,7 +157,7 @@ export function conditionOf(rule: Rule): { comparison: string; threshold: number
   throw new RangeError(`rule ${rule.name} has no condition`)
 }
 
-function planFor(input: LookInput): TestPlan {
+function planFor(input: PlanInput): TestPlan {
   const { rule, settings, metric, baseline } = input
   const { comparison, threshold } = conditionOf(rule)
   const confidence = rule.confidence ?? settings.confidence
@@ -128,26 +167,87 @@ function planFor(input: LookInput): TestPlan {
   else if (comparison.endsWith('_pct')) margin = Math.abs((baseline?.value ?? 0) * threshold) / 100
   else margin = threshold
   const absolute = comparison === 'above' || comparison === 'below'
+  const testMargin = absolute ? margin : margin / 4
+  // τ, the size of worsening beyond the test's margin the mixture is tuned to, derived from the
+  // rule's limit: change rules, a change exactly at the limit (3d/4 beyond d/4); absolute
+  // rates, half the limit (a rate 1.5x the threshold: 17 % fewer samples than tuning to a
+  // doubling for 1 % -> 1.5 %, 10 % more for 1 % -> 2 %); absolute means, a quarter of the
+  // threshold. Quantile tail tests derive theirs from the baseline's density (stats/tail-test.ts).
   const tau =
-    rule.tau ?? (absolute && metric.kind !== 'rate' ? Math.abs(threshold) / 4 : Math.abs(margin) || threshold)
-  return { comparison, threshold, testMargin: absolute ? margin : margin / 4, margin, tau, confidence }
+    rule.tau ??
+    (absolute
+      ? metric.kind !== 'rate'
+        ? Math.abs(threshold) / 4
+        : (comparison === 'above' ? threshold : 1 - threshold) / 2
+      : Math.abs(margin - testMargin) || threshold)
+  const drift = rule.compare_to !== undefined && rule.compare_to !== 'last_stable'
+  let tail: TailPlan | undefined
+  if (metric.kind === 'quantile' && (comparison === 'above' || comparison.startsWith('increase'))) {
+    const p = (metric as { p: number }).p
+    const alpha = 1 - confidence
+    if (comparison === 'above') tail = tailPlan({ p, alpha, margin: 0, absolute: threshold })
+    else if (baseline && baseline.n > 0) tail = tailPlan({ p, alpha, margin: testMargin, baseline })
+  }
+  const kind = drift
+    ? 'drift'
+    : metric.kind === 'quantile' && (comparison === 'above' || comparison.startsWith('increase'))
+      ? 'tail'
+      : metric.kind === 'rate' && absolute
+        ? 'rate_threshold'
+        : 'gaussian'
+  return { comparison, threshold, testMargin, margin, tau, confidence, kind, tail }
+}
+
+/**
+ * The threshold a quantile rule's exceedances are counted above, for a test that starts now
+ * (the cycle asks before measuring; a running test keeps its state's tail_threshold).
+ * undefined for rules that need no exceedance count, or while the baseline is missing.
+ */
+export function tailThresholdFor(input: PlanInput): number | undefined {
+  return planFor(input).tail?.threshold
+}
+
+/**
+ * Where the cumulative statistics of the test following `previous` start, as of `now`. A
+ * version's test accumulates from its first data until it concludes; a test that has run for
+ * `test_period` without firing restarts at its own period boundary (started_at + k · period),
+ * never at a clock boundary, so the delay does not depend on the time of day. With no
+ * previous state (or a new scorer version) the test looks back one period.
+ */
+export function testWindowStart(
+  previous: RuleState | undefined,
+  scorerVersion: string,
+  now: number,
+  settings: Pick<EvaluationSettings, 'test_period'>,
+): number {
+  const period = settings.test_period
+  if (!previous || previous.scorer_version !== scorerVersion) return now - period
+  if (previous.status === 'firing') return previous.started_at
+  const age = now - previous.started_at
+  return age < period ? previous.started_at : previous.started_at + Math.floor(age / period) * period
 }
 
 function freshState(input: LookInput, plan: TestPlan, startedAt: number): RuleState {
   const seq =
-    input.metric.kind === 'rate' && plan.comparison === 'above'
+    plan.kind === 'tail' || (plan.kind === 'drift' && plan.tail)
       ? initialRateThresholdState({
-          confidence: plan.confidence,
-          threshold: plan.threshold,
-          tau: input.rule.tau,
+          confidence: 1 - plan.tail!.testAlpha,
+          threshold: plan.tail!.nullShare,
+          tau: plan.tail!.tau,
         })
-      : input.metric.kind === 'rate' && plan.comparison === 'below'
+      : input.metric.kind === 'rate' && plan.comparison === 'above'
         ? initialRateThresholdState({
             confidence: plan.confidence,
-            threshold: 1 - plan.threshold,
-            tau: input.rule.tau,
+            threshold: plan.threshold,
+            tau: plan.tau,
           })
-        : initialSequentialState({ confidence: plan.confidence, margin: plan.testMargin, tau: plan.tau })
+        : input.metric.kind === 'rate' && plan.comparison === 'below'
+          ? initialRateThresholdState({
+              confidence: plan.confidence,
+              threshold: 1 - plan.threshold,
+              tau: plan.tau,
+            })
+          : initialSequentialState({ confidence: plan.confidence, margin: plan.testMargin, tau: plan.tau })
   return {
     dedup_key: input.dedupKey,
     rule: input.rule.name,
@@ -164,33 +264,85 @@ function freshState(input: LookInput, plan: TestPlan, startedAt: number): RuleSt
     suppressed: false,
     updated_at: input.now,
     last: null,
+    tail_threshold: plan.tail?.threshold ?? null,
+    drift: null,
+    resolved_reason: null,
   }
 }
 
+/** What one look decided, in the form describe() reports. */
+interface Decision {
+  fire: boolean
+  pValue: number | null
+  lowerBound: number
+  /** Replaces the p-value part of the message (change detector). */
+  detail?: string
+  /** Replaces the observed value (change detector: the value since the change point). */
+  observed?: number
+}
+
+/** The observed worsening in the metric's units, compared with the rule's margin. */
+function observedWorsening(input: LookInput, plan: TestPlan, value = input.candidate.value): number {
+  if (plan.comparison === 'above') return value
+  if (plan.comparison === 'below') return -value
+  const change = value - (input.baseline?.value ?? 0)
+  return plan.comparison.startsWith('increase') ? change : -change
+}
+
 /** One sequential look on the candidate (and baseline). */
-function step(input: LookInput, plan: TestPlan, seq: SequentialState): SequentialLook {
-  const { metric, candidate, baseline } = input
+function step(input: LookInput, plan: TestPlan, state: RuleState): { decision: Decision; state: RuleState } {
+  const { metric, candidate, baseline, rule } = input
+  const seq = state.seq
   const options = { confidence: plan.confidence, margin: seq.margin, tau: seq.tau }
+  const sequential = (
+    look: SequentialLook,
+    pValue = look.pValue,
+  ): { decision: Decision; state: RuleState } => ({
+    decision: {
+      fire: look.fire && observedWorsening(input, plan) > plan.margin,
+      pValue,
+      lowerBound: look.lowerBound,
+    },
+    state: { ...state, seq: look.state },
+  })
+  if (plan.kind === 'drift') return driftStep(input, plan, state)
+  if (plan.kind === 'tail') {
+    const tail = plan.tail!
+    const ex = exceedances(input, plan)
+    const look = rateThresholdMsprtStep(
+      seq,
+      { x: ex, n: candidate.n },
+      { confidence: 1 - tail.testAlpha, threshold: tail.nullShare, tau: seq.tau },
+    )
+    // The baseline's bound spent tail.baselineAlpha: report the p-value of the whole test.
+    const result = sequential(look, Math.min(1, look.pValue + tail.baselineAlpha))
+    return { ...result, state: { ...result.state, tail_threshold: tail.threshold } }
+  }
   if (plan.comparison === 'above' || plan.comparison === 'below') {
     const sign = plan.comparison === 'above' ? 1 : -1
     if (metric.kind === 'rate') {
       const x = sign > 0 ? candidate.x : candidate.n - candidate.x
       const threshold = sign > 0 ? plan.threshold : 1 - plan.threshold
-      return rateThresholdMsprtStep(
-        seq,
-        { x: Math.round(x), n: candidate.n },
-        { confidence: plan.confidence, threshold, tau: seq.tau },
+      return sequential(
+        rateThresholdMsprtStep(
+          seq,
+          { x: Math.round(x), n: candidate.n },
+          { confidence: plan.confidence, threshold, tau: seq.tau },
+        ),
       )
     }
     const se = candidate.standardError
-    return gaussianMsprtStep(
-      seq,
-      { estimate: sign * candidate.value, variance: Number.isFinite(se) ? se * se : 0 },
-      options,
+    return sequential(
+      gaussianMsprtStep(
+        seq,
+        { estimate: sign * candidate.value, variance: Number.isFinite(se) ? se * se : 0 },
+        options,
+      ),
     )
   }
   const worse = plan.comparison.startsWith('increase') ? 'higher' : 'lower'
-  const b = baseline!
+  const b = baseline
+  if (!b) throw new RangeError(`rule ${rule.name}: a change look needs the baseline`)
   let observation: GaussianObservation
   if (metric.kind === 'rate') {
     observation = proportionDifferenceObservation(
@@ -211,7 +363,111 @@ function step(input: LookInput, plan: TestPlan, seq: SequentialState): Sequentia
       variance: candidate.standardError ** 2 + b.standardError ** 2,
     }
   }
-  return gaussianMsprtStep(seq, observation, options)
+  return sequential(gaussianMsprtStep(seq, observation, options))
+}
+
+/** The candidate's count above this look's tail threshold (tailThresholdFor, as the cycle measured it). */
+function exceedances(input: LookInput, plan: TestPlan): number {
+  const ex = input.candidate.exceed
+  if (!ex) {
+    throw new RangeError(
+      `rule ${input.rule.name}: a quantile rule needs the candidate's exceedance count (StatsQuery.exceedance)`,
+    )
+  }
+  if (ex.threshold !== plan.tail?.threshold) {
+    throw new RangeError(
+      `rule ${input.rule.name}: exceedances were counted above ${ex.threshold} but this look's threshold is ${plan.tail?.threshold}`,
+    )
+  }
+  return ex.count
+}
+
+const smoothed = (s: ScopeStats) => (s.x + 1) / (s.n + 2)
+const clampRate = (p: number) => Math.min(1 - 1e-9, Math.max(1e-9, p))
+
+/**
+ * compare_to: trailing: one CUSUM step on what arrived since the last look (the cumulative
+ * statistics since started_at, less what the detector has already seen). In control: the
+ * trailing baseline worsened by d/4; the change to detect: worsened by the limit d. Fires when
+ * the statistic crosses h = ln(1440 / α) (~α false alarms a day) and the worsening since the
+ * change point exceeds d.
+ */
+function driftStep(
+  input: LookInput,
+  plan: TestPlan,
+  state: RuleState,
+): { decision: Decision; state: RuleState } {
+  const { metric, candidate, rule } = input
+  const b = input.baseline
+  if (!b) throw new RangeError(`rule ${rule.name}: a drift look needs the trailing baseline`)
+  const alpha = 1 - plan.confidence
+  const threshold = cusumThreshold(alpha)
+  const higher = plan.comparison.startsWith('increase')
+  const drift = state.drift ?? { cusum: initialChangeState, seen: { n: 0, x: 0, sum: 0, sumsq: 0 } }
+  const n = candidate.n
+  const x = metric.kind === 'quantile' ? exceedances(input, plan) : metric.kind === 'rate' ? candidate.x : 0
+  const sum = metric.kind === 'mean' ? n * candidate.value : 0
+  const sumsq =
+    metric.kind === 'mean' ? Math.max(0, n - 1) * candidate.variance + n * candidate.value ** 2 : 0
+  const seen = drift.seen
+  const fresh = n < seen.n || x < seen.x
+  const bin = fresh
+    ? { n: 0, x: 0, sum: 0, sumsq: 0 }
+    : { n: n - seen.n, x: x - seen.x, sum: sum - seen.sum, sumsq: sumsq - seen.sumsq }
+  let look: ReturnType<typeof bernoulliCusumStep>
+  let sinceValue: number | undefined
+  if (metric.kind === 'quantile') {
+    const tail = plan.tail!
+    const p0 = tail.nullShare
+    look = bernoulliCusumStep(drift.cusum, bin, { p0, p1: Math.min(0.999, p0 + state.seq.tau), threshold })
+    // Since the change point: fires only when the share above the threshold is beyond H0's.
+    sinceValue = look.state.n > 0 ? look.state.x / look.state.n : undefined
+  } else if (metric.kind === 'rate') {
+    const base = smoothed(b)
+    const sign = higher ? 1 : -1
+    const p0 = clampRate(base + sign * plan.testMargin)
+    const p1 = clampRate(base + sign * plan.margin)
+    const flipped = { n: bin.n, x: bin.n - bin.x }
+    look = higher
+      ? bernoulliCusumStep(drift.cusum, bin, { p0, p1, threshold })
+      : bernoulliCusumStep(
+          // Lower is worse: count the complementary outcomes, whose rate rises.
+          { ...drift.cusum, x: drift.cusum.n - drift.cusum.x },
+          flipped,
+          { p0: 1 - p0, p1: 1 - p1, threshold },
+        )
+    if (!higher) look = { ...look, state: { ...look.state, x: look.state.n - look.state.x } }
+    sinceValue = look.state.n > 0 ? look.state.x / look.state.n : undefined
+  } else {
+    const variance = b.variance > 0 ? b.variance : candidate.variance
+    if (!(variance > 0)) throw new RangeError(`rule ${rule.name}: the trailing baseline has no variance yet`)
+    const sign = higher ? 1 : -1
+    const mu0 = sign * b.value + plan.testMargin
+    const mu1 = sign * b.value + plan.margin
+    look = gaussianCusumStep(
+      { ...drift.cusum, sum: sign * drift.cusum.sum },
+      { n: bin.n, sum: sign * bin.sum, sumsq: bin.sumsq },
+      { mu0, mu1, variance, threshold },
+    )
+    look = { ...look, state: { ...look.state, sum: sign * look.state.sum } }
+    sinceValue = look.state.n > 0 ? look.state.sum / look.state.n : undefined
+  }
+  const beyond =
+    sinceValue !== undefined &&
+    (metric.kind === 'quantile'
+      ? sinceValue > plan.tail!.nullShare && observedWorsening(input, plan) > 0
+      : observedWorsening(input, plan, sinceValue) > plan.margin)
+  const next: RuleState = { ...state, drift: { cusum: look.state, seen: { n, x, sum, sumsq } } }
+  return {
+    decision: {
+      fire: look.alarm && beyond,
+      pValue: null,
+      lowerBound: Number.NEGATIVE_INFINITY,
+      detail: `CUSUM ${look.state.s.toFixed(1)} ${look.alarm ? '>=' : '<'} ${threshold.toFixed(1)}, ~${fmt(100 * alpha)} % false alarms/day`,
+      observed: metric.kind === 'quantile' ? undefined : sinceValue,
+    },
+    state: next,
+  }
 }
 
 /** Healthy on the recent window: inside the trigger by the hysteresis share. */
@@ -233,21 +489,49 @@ function healthy(input: LookInput, plan: TestPlan): boolean | undefined {
   }
 }
 
+const iso = (ms: number) => new Date(ms).toISOString()
+
+/** A firing incident whose version is gone: rolled back, retired, or no traffic in its scope. */
+function goneReason(
+  input: LookInput,
+  state: RuleState,
+): { reason: ResolveReason; message: string } | undefined {
+  const gone = input.versionGone
+  if (gone && gone.at >= (state.fired_at ?? 0)) {
+    return {
+      reason: gone.reason,
+      message: `version ${state.scope.model_version} ${gone.reason === 'rolled_back' ? 'rolled back' : 'retired'} at ${iso(gone.at)}`,
+    }
+  }
+  if (input.recent && input.recent.n === 0) {
+    const since = input.candidate.last ?? input.now - input.settings.resolve_window
+    return { reason: 'no_traffic', message: `no traffic since ${iso(since)}` }
+  }
+  return undefined
+}
+
 export function evaluateLook(previous: RuleState | undefined, input: LookInput): LookResult {
   const { now, settings, candidate, baseline, rule } = input
   const plan = planFor(input)
   let state: RuleState
-  // A scorer version change or a finished test period starts a fresh test (the old
-  // evidence is about other data); a firing incident keeps its state until it resolves.
-  const stale =
-    !previous ||
-    previous.scorer_version !== input.scorerVersion ||
-    (previous.status !== 'firing' && previous.started_at < input.periodStart)
+  // A scorer version change or a test past its period starts a fresh test (the old evidence
+  // is about other data); a firing incident keeps its state until it resolves. The change
+  // detector of a trailing rule survives a period restart: it forgets on its own.
+  const sameScorer = previous !== undefined && previous.scorer_version === input.scorerVersion
+  const stale = !sameScorer || (previous!.status !== 'firing' && previous!.started_at !== input.testStart)
   if (stale) {
+    // A first test starts at the scope's first data in the look-back (the look's own time
+    // when the caller does not say), so it runs a whole period from the version's first traffic.
+    const startedAt = previous ? input.testStart : Math.max(input.testStart, candidate.first ?? now)
     state = {
-      ...freshState(input, plan, Math.max(input.periodStart, previous?.resolved_at ?? 0)),
+      ...freshState(input, plan, startedAt),
       fired_at: previous?.fired_at ?? null,
       resolved_at: previous?.resolved_at ?? null,
+      resolved_reason: previous?.resolved_reason ?? null,
+      drift:
+        sameScorer && previous!.drift
+          ? { cusum: previous!.drift.cusum, seen: { n: 0, x: 0, sum: 0, sumsq: 0 } }
+          : null,
     }
   } else {
     state = { ...previous!, scope: candidate.scope, updated_at: now }
@@ -260,9 +544,10 @@ export function evaluateLook(previous: RuleState | undefined, input: LookInput):
   const base = describe(input, plan)
 
   if (state.status === 'firing') {
+    const gone = goneReason(input, state)
     const ok = healthy(input, plan)
     state.consecutive_healthy = ok ? state.consecutive_healthy + 1 : 0
-    if (ok && state.consecutive_healthy >= settings.resolve_evaluations) {
+    if (gone || (ok && state.consecutive_healthy >= settings.resolve_evaluations)) {
       const wasPaged = !state.suppressed
       const resolved: RuleState = {
         ...freshState(input, plan, now),
@@ -270,13 +555,16 @@ export function evaluateLook(previous: RuleState | undefined, input: LookInput):
         fired_at: state.fired_at,
         resolved_at: now,
         last: state.last,
+        resolved_reason: gone?.reason ?? 'healthy',
       }
       return {
         state: resolved,
         transition: wasPaged ? 'resolve' : null,
         numbers: {
           ...base,
-          message: `${base.message}; healthy for ${state.consecutive_healthy} evaluations, resolved`,
+          message: gone
+            ? `${base.message}; ${gone.message}, resolved`
+            : `${base.message}; healthy for ${state.consecutive_healthy} evaluations, resolved`,
         },
       }
     }
@@ -293,6 +581,10 @@ export function evaluateLook(previous: RuleState | undefined, input: LookInput):
       ...base,
       message: `${rule.metric}: inconclusive, n=${candidate.n}${baseline ? `, baseline n=${baseline.n}` : ''} < min_samples ${minSamples}`,
     }
+    // The change detector still consumes what arrived, so its bins stay one look wide.
+    if (plan.kind === 'drift' && plan.tail === undefined && (baseline?.n ?? 0) >= minSamples) {
+      state = step(input, plan, state).state
+    }
     return {
       state: {
         ...state,
@@ -305,14 +597,21 @@ export function evaluateLook(previous: RuleState | undefined, input: LookInput):
     }
   }
 
-  const look = step(input, plan, state.seq)
-  const numbers = describe(input, plan, look)
-  state.seq = look.state
-  const fire = look.fire && look.estimate > plan.margin
+  const { decision, state: stepped } = step(input, plan, state)
+  state = stepped
+  const numbers = describe(input, plan, decision)
+  const fire = decision.fire
   state.consecutive_fire = fire ? state.consecutive_fire + 1 : 0
   if (!fire) {
+    // Healthy traffic of a version that is still marked gone keeps the resolve reason (its verdict stays fail).
+    const reason = state.resolved_reason ?? null
     return {
-      state: { ...state, status: state.status === 'resolved' ? 'resolved' : 'ok', last: numbers },
+      state: {
+        ...state,
+        status: state.status === 'resolved' ? 'resolved' : 'ok',
+        resolved_reason: input.versionGone || reason === 'healthy' ? reason : null,
+        last: numbers,
+      },
       transition: null,
       numbers,
     }
@@ -337,32 +636,40 @@ const fmt = (v: number) =>
 const count = new Intl.NumberFormat('en-US')
 
 /** The numbers of a look, and a message naming which limit was crossed. */
-function describe(input: LookInput, plan: TestPlan, look?: SequentialLook): LookNumbers {
+function describe(input: LookInput, plan: TestPlan, decision?: Decision): LookNumbers {
   const { candidate, baseline, rule } = input
   const alpha = 1 - plan.confidence
   const absolute = plan.comparison === 'above' || plan.comparison === 'below'
-  const p = look ? look.pValue : null
+  const p = decision ? decision.pValue : null
   let ci_low: number | null = null
   let ci_high: number | null = null
-  if (look && Number.isFinite(look.lowerBound)) {
+  // The tail test's bound is on a share, not in the metric's units: not reported as an interval.
+  if (decision && Number.isFinite(decision.lowerBound) && plan.kind !== 'tail') {
     // Lower confidence bound of the worsening, reported in the metric's own direction.
-    if (plan.comparison === 'below') ci_high = -look.lowerBound
-    else ci_low = look.lowerBound
+    if (plan.comparison === 'below') ci_high = -decision.lowerBound
+    else ci_low = decision.lowerBound
   }
-  const stat = `n=${count.format(candidate.n)}${baseline ? `, baseline n=${count.format(baseline.n)}` : ''}${p === null ? '' : `, p=${p.toPrecision(2)} ${p <= alpha ? '<=' : '>'} ${fmt(alpha)}`}`
+  const observed = decision?.observed ?? candidate.value
+  const test = decision?.detail
+    ? `, ${decision.detail}`
+    : p === null
+      ? ''
+      : `, p=${p.toPrecision(2)} ${p <= alpha ? '<=' : '>'} ${fmt(alpha)}`
+  const stat = `n=${count.format(candidate.n)}${baseline ? `, baseline n=${count.format(baseline.n)}` : ''}${test}`
   let message: string
   if (absolute) {
     const op = plan.comparison === 'above' ? '>' : '<'
-    message = `${rule.metric} ${fmt(candidate.value)} ${op} ${fmt(plan.threshold)} (${stat})`
+    message = `${rule.metric} ${fmt(observed)} ${op} ${fmt(plan.threshold)} (${stat})`
   } else {
-    const change = candidate.value - (baseline?.value ?? 0)
+    const change = observed - (baseline?.value ?? 0)
     const what = plan.comparison.endsWith('_pct')
       ? `${fmt(plan.threshold)}% (${fmt(plan.margin)})`
       : fmt(plan.threshold)
-    message = `${rule.metric} ${fmt(candidate.value)} vs baseline ${fmt(baseline?.value ?? 0)}: change ${change >= 0 ? '+' : ''}${fmt(change)}, limit ${plan.comparison.startsWith('increase') ? '+' : '-'}${what} (${stat})`
+    const since = decision?.observed !== undefined ? ' since the change point' : ''
+    message = `${rule.metric} ${fmt(observed)}${since} vs baseline ${fmt(baseline?.value ?? 0)}: change ${change >= 0 ? '+' : ''}${fmt(change)}, limit ${plan.comparison.startsWith('increase') ? '+' : '-'}${what} (${stat})`
   }
   return {
-    observed: candidate.value,
+    observed,
     baseline: baseline ? baseline.value : null,
     threshold: plan.threshold,
     comparison: plan.comparison,

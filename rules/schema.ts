@@ -35,8 +35,9 @@ export const RuleSchema = z
     min_samples: z.number().int().positive().optional(),
     action: RuleActionSchema.default('page'),
     /**
-     * Scale of the change the sequential test is tuned to (metric units). Default: the margin
-     * for change triggers and rates; a quarter of the threshold for absolute means/quantiles.
+     * Scale of the change the sequential test is tuned to (metric units). Default (see
+     * docs/statistics.md): 3/4 of the limit for change triggers, half the threshold for rates,
+     * a quarter of the threshold for absolute means; quantiles derive theirs from the baseline.
      */
     tau: z.number().positive().optional(),
   })
@@ -102,8 +103,8 @@ export const EvaluationSchema = z
     /** Baseline window of compare_to: last_stable. */
     baseline_window: durationSchema.prefault('7d'),
     /**
-     * A sequential test accumulates data from the start of its period (UTC-aligned) and
-     * restarts with the next one; p-values are always valid within a period.
+     * A test accumulates a version's data from its own start until it concludes; one that has
+     * not fired after this long restarts at its own period boundary (never at a clock boundary).
      */
     test_period: durationSchema.prefault('24h'),
     /** After firing, health is judged on this recent window. */

@@ -1,5 +1,6 @@
 // The verdict for one model version, for deploy controllers (Argo Rollouts web metric,
-// Flagger webhook): fail if any rule fires for it, inconclusive while any rule is pending
+// Flagger webhook): fail if any rule fires for it (or its incident closed because the version
+// was rolled back, retired or lost its traffic), inconclusive while any rule is pending
 // or has no conclusive look yet, pass otherwise. Pure: states in, verdict out.
 
 import type { RuleState } from './evaluate.ts'
@@ -43,7 +44,16 @@ export function computeVerdict(
     n: s.last?.n ?? null,
     message: s.last?.message ?? null,
   }))
-  const firing = mine.filter((s) => s.status === 'firing')
+  // A version whose incident closed because it went away (rolled back, retired, no traffic)
+  // never showed it was healthy: its verdict stays fail.
+  const firing = mine.filter(
+    (s) =>
+      s.status === 'firing' ||
+      (s.status === 'resolved' &&
+        s.resolved_reason !== undefined &&
+        s.resolved_reason !== null &&
+        s.resolved_reason !== 'healthy'),
+  )
   if (firing.length > 0) {
     return {
       version,

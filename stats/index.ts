@@ -3,6 +3,15 @@
 
 export { type BinomialTestInput, type BinomialTestResult, binomialTest } from './binomial-test.ts'
 export {
+  bernoulliCusumStep,
+  type ChangeBin,
+  type ChangeLook,
+  type ChangeState,
+  cusumThreshold,
+  gaussianCusumStep,
+  initialChangeState,
+} from './change-detector.ts'
+export {
   binomialCdf,
   binomialLogPmf,
   binomialSfInclusive,
@@ -84,6 +93,7 @@ export {
   regularizedGammaP,
   regularizedGammaQ,
 } from './special.ts'
+export { countAbove, type TailPlan, type TailPlanInput, tailPlan } from './tail-test.ts'
 export {
   type TwoProportionInput,
   type TwoProportionZTestResult,

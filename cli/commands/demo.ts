@@ -152,7 +152,12 @@ function formatRuleStates(states: RuleState[]): string {
     )
     .map(
       (s) =>
-        `  ${s.status.padEnd(12)} ${s.rule} ${s.scope.model_version}/${s.scope.variant_id}/${s.scope.segment}/${s.scope.modality}: ${s.last?.message ?? ''}`,
+        `  ${s.status.padEnd(12)} ${s.rule} ${s.scope.model_version}/${s.scope.variant_id}/${s.scope.segment}/${s.scope.modality}: ${s.last?.message ?? ''}${s.status === 'firing' && s.fired_at !== null ? ` [fired at ${new Date(s.fired_at).toISOString().slice(11, 19)} UTC]` : ''}`,
     )
-  return `rules:\n${lines.join('\n')}\n`
+  const firing = states.filter((s) => s.status === 'firing')
+  const headline =
+    firing.length > 0
+      ? `rules: FIRING ${[...new Set(firing.map((s) => `${s.rule} on ${s.scope.model_version}`))].join(', ')}\n`
+      : 'rules:\n'
+  return `${headline}${lines.join('\n')}\n`
 }

@@ -5,23 +5,31 @@
 
 import { type Alert, dedupKey, parseAlert } from '../../alerts/alert.ts'
 import type { AlertEmitter } from '../../alerts/emitter.ts'
-import { baselineKey, scopeKey } from '../../contract/scope.ts'
+import { baselineKey, type Scope, scopeKey } from '../../contract/scope.ts'
 import { errorMessage } from '../../lib/errors.ts'
 import type { Logger } from '../../lib/log.ts'
 import { metricDefinition } from '../../metrics/registry.ts'
 import {
+  type ExceedanceQuery,
   fetchScopeStats,
   latestScorerVersion,
   reproduceSql,
   type ScopeStats,
   type StatsQuery,
 } from '../../metrics/scope-stats.ts'
-import { evaluateLook, type LookNumbers, type RuleState } from '../../rules/evaluate.ts'
+import {
+  evaluateLook,
+  type LookNumbers,
+  type RuleState,
+  tailThresholdFor,
+  testWindowStart,
+  type VersionGone,
+} from '../../rules/evaluate.ts'
 import type { EvaluationSettings, Rule } from '../../rules/schema.ts'
 import type { Store } from '../../store/store.ts'
 import { isoTime } from '../../store/time.ts'
 import { createIncidents, type Incidents } from './incidents.ts'
-import { loadRuleStates, saveRuleStates } from './state-store.ts'
+import { clickhouseRuleStates, type RuleStateStore } from './state-store.ts'
 
 export interface CycleDeps {
   store: Store
@@ -30,8 +38,14 @@ export interface CycleDeps {
   emitter: AlertEmitter
   /** The rollback target: the last version marked stable, other than `excluding`. */
   lastStable: (excluding?: string) => Promise<string | undefined>
+  /** Versions marked rolled back or retired (deploy/deployments.ts goneVersions), and when. */
+  goneVersions?: () => Promise<ReadonlyMap<string, VersionGone>>
   log: Logger
   now?: number
+  /** Where rule states live; default the store's rule_states (a backtest passes memory). */
+  states?: RuleStateStore
+  /** The incident book; default the store's alerts with `emitter` (a backtest passes its own). */
+  incidents?: Incidents
 }
 
 export interface CycleResult {
@@ -46,11 +60,13 @@ export async function runEvaluationCycle(deps: CycleDeps): Promise<CycleResult> 
   const started = Date.now()
   const now = deps.now ?? Date.now()
   const result: CycleResult = { looks: 0, fired: [], resolved: [], states: [], durationMs: 0 }
-  const incidents = createIncidents({ store: deps.store, emitter: deps.emitter, log: deps.log })
+  const incidents =
+    deps.incidents ?? createIncidents({ store: deps.store, emitter: deps.emitter, log: deps.log })
   await incidents.sendOwed()
+  const gone = deps.goneVersions ? await deps.goneVersions() : new Map<string, VersionGone>()
   for (const rule of deps.rules) {
     try {
-      await evaluateRule(deps, incidents, rule, now, result)
+      await evaluateRule(deps, incidents, rule, now, result, gone)
     } catch (error) {
       deps.log.error('rule evaluation failed', { rule: rule.name, error: errorMessage(error) })
       throw error
@@ -66,6 +82,7 @@ async function evaluateRule(
   rule: Rule,
   now: number,
   result: CycleResult,
+  gone: ReadonlyMap<string, VersionGone>,
 ): Promise<void> {
   const { store, settings } = deps
   const metric = metricDefinition(rule.metric)
@@ -75,30 +92,18 @@ async function evaluateRule(
     if (!latest) return // nothing scored yet: nothing to say
     scorerVersion = latest
   }
-  const periodStart = Math.floor(now / settings.test_period) * settings.test_period
-  const states = await loadRuleStates(store, rule.name, deps.log)
+  const stateStore = deps.states ?? clickhouseRuleStates(store, deps.log)
+  const states = await stateStore.load(rule.name)
   const base: Omit<StatsQuery, 'from' | 'to'> = { metric, where: rule.where, scorerVersion }
 
-  // Candidate statistics, cumulative since each test's start. Tests share the period start,
-  // except those restarted by a resolve: one query per distinct start.
-  const startOf = (key: string) => {
-    const s = states.get(key)
-    return s && s.scorer_version === scorerVersion && (s.status === 'firing' || s.started_at >= periodStart)
-      ? s.started_at
-      : periodStart
-  }
-  const starts = new Set<number>([periodStart])
-  for (const s of states.values()) starts.add(startOf(s.dedup_key))
-  const byStart = new Map<number, Map<string, ScopeStats>>()
-  for (const start of starts) {
-    const stats = await fetchScopeStats(store, { ...base, from: start, to: now })
-    byStart.set(start, new Map(stats.map((s) => [scopeKey(s.scope), s])))
-  }
-
+  // Baseline first: a quantile rule's new tests count exceedances above a threshold derived
+  // from it (rules/evaluate.ts tailThresholdFor).
   const comparison = rule.compare_to
   const stable = comparison === 'last_stable' ? await deps.lastStable() : undefined
-  let baselineFor: (stats: ScopeStats) => ScopeStats | undefined = () => undefined
+  let baselineFor: (scope: Scope) => ScopeStats | undefined = () => undefined
   let baselineQuery: StatsQuery | undefined
+  let baselineRows: ScopeStats[] = []
+  let byBaseline = false
   if (comparison === 'last_stable' && stable) {
     baselineQuery = {
       ...base,
@@ -107,15 +112,43 @@ async function evaluateRule(
       from: now - settings.baseline_window,
       to: now,
     }
-    const rows = await fetchScopeStats(store, baselineQuery)
-    const map = new Map(rows.map((r) => [baselineKey(r.scope), r]))
-    baselineFor = (s) => map.get(baselineKey(s.scope))
+    baselineRows = await fetchScopeStats(store, baselineQuery)
+    const map = new Map(baselineRows.map((r) => [baselineKey(r.scope), r]))
+    baselineFor = (s) => map.get(baselineKey(s))
+    byBaseline = true
   } else if (comparison !== undefined && comparison !== 'last_stable') {
-    baselineQuery = { ...base, from: now - comparison.trailing, to: periodStart }
-    const rows = await fetchScopeStats(store, baselineQuery)
-    const map = new Map(rows.map((r) => [scopeKey(r.scope), r]))
-    baselineFor = (s) => map.get(scopeKey(s.scope))
+    // The trailing window ends where the recent window judged for recovery begins.
+    baselineQuery = { ...base, from: now - comparison.trailing, to: now - settings.resolve_window }
+    baselineRows = await fetchScopeStats(store, baselineQuery)
+    const map = new Map(baselineRows.map((r) => [scopeKey(r.scope), r]))
+    baselineFor = (s) => map.get(scopeKey(s))
   }
+
+  // Candidate statistics, cumulative since each test's own start, in one query.
+  const startsByScope: Record<string, number> = {}
+  for (const s of states.values())
+    startsByScope[scopeKey(s.scope)] = testWindowStart(s, scorerVersion, now, settings)
+  let exceedance: ExceedanceQuery | undefined
+  if (metric.kind === 'quantile') {
+    // This look's tail threshold per baseline scope (rules/evaluate.ts recomputes the same).
+    const thresholds: Record<string, number> = {}
+    for (const b of baselineRows) {
+      const t = tailThresholdFor({ rule, metric, settings, baseline: b })
+      if (t !== undefined) thresholds[byBaseline ? baselineKey(b.scope) : scopeKey(b.scope)] = t
+    }
+    exceedance = {
+      by: byBaseline ? 'baseline' : 'scope',
+      thresholds,
+      otherwise: comparison === undefined ? tailThresholdFor({ rule, metric, settings }) : undefined,
+    }
+  }
+  const candidateRows = await fetchScopeStats(store, {
+    ...base,
+    from: now - settings.test_period,
+    to: now,
+    startsByScope,
+    exceedance,
+  })
 
   const firing = [...states.values()].some((s) => s.status === 'firing')
   const recent = firing
@@ -126,16 +159,23 @@ async function evaluateRule(
         ]),
       )
     : new Map<string, ScopeStats>()
+  const empty = (scope: Scope): ScopeStats => ({
+    scope,
+    n: 0,
+    x: 0,
+    value: 0,
+    variance: 0,
+    standardError: Infinity,
+  })
 
-  const candidates = new Map<string, ScopeStats>()
-  for (const [key, stats] of byStart.get(periodStart)!) candidates.set(key, stats)
+  const candidates = new Map<string, ScopeStats>(candidateRows.map((c) => [scopeKey(c.scope), c]))
   for (const s of states.values()) {
     const key = scopeKey(s.scope)
-    const stats = byStart.get(startOf(s.dedup_key))?.get(key)
-    if (stats) candidates.set(key, stats)
-    else if (s.status === 'firing')
-      candidates.set(key, { scope: s.scope, n: 0, x: 0, value: 0, variance: 0, standardError: Infinity })
+    if (s.status === 'firing' && !candidates.has(key)) candidates.set(key, empty(s.scope))
   }
+  const firingKeys = new Set(
+    [...states.values()].filter((s) => s.status === 'firing').map((s) => scopeKey(s.scope)),
+  )
 
   const toSave: RuleState[] = []
   for (const [key, candidate] of candidates) {
@@ -151,9 +191,11 @@ async function evaluateRule(
       dedupKey: dedup,
       scorerVersion,
       candidate,
-      baseline: baselineFor(candidate),
-      recent: recent.get(key),
-      periodStart,
+      baseline: baselineFor(candidate.scope),
+      // A firing scope with no recent rows had no traffic for resolve_window.
+      recent: recent.get(key) ?? (firingKeys.has(key) ? empty(candidate.scope) : undefined),
+      testStart: startsByScope[key] ?? now - settings.test_period,
+      versionGone: gone.get(candidate.scope.model_version),
     })
     result.looks++
     result.states.push(look.state)
@@ -178,7 +220,7 @@ async function evaluateRule(
       toSave.push(look.state)
     }
   }
-  await saveRuleStates(store, toSave)
+  await stateStore.save(toSave)
 }
 
 interface AlertContext {

@@ -3,13 +3,15 @@
 
 import type { AlertEmitter } from '../../alerts/emitter.ts'
 import type { JobDefinition } from '../registry.ts'
-import { runEvaluationCycle } from './cycle.ts'
+import { type CycleDeps, runEvaluationCycle } from './cycle.ts'
 
 export const EVALUATE_JOB = 'evaluate'
 
 export interface EvaluateJobOptions {
   emitter: AlertEmitter
   lastStable: (excluding?: string) => Promise<string | undefined>
+  /** Versions marked rolled back or retired: their incidents resolve. */
+  goneVersions?: CycleDeps['goneVersions']
   /** Jobs whose scores the rules read: evaluate runs after them in run-all. */
   dependsOn?: readonly string[]
   defaultSchedule?: string
@@ -29,6 +31,7 @@ export function createEvaluateJob(options: EvaluateJobOptions): JobDefinition {
         settings: ctx.config.evaluation,
         emitter: options.emitter,
         lastStable: options.lastStable,
+        goneVersions: options.goneVersions,
         log: ctx.log,
         now: ctx.now(),
       })

@@ -5,7 +5,7 @@
 import type { Producer } from 'kafkajs'
 import { createEmitterFromConfig } from '../../alerts/from-config.ts'
 import type { Config } from '../../config/schema.ts'
-import { detectNewVersions, lastStable } from '../../deploy/deployments.ts'
+import { detectNewVersions, goneVersions, lastStable } from '../../deploy/deployments.ts'
 import type { Logger } from '../../lib/log.ts'
 import type { Store } from '../../store/store.ts'
 import type { JobDefinition } from '../registry.ts'
@@ -49,6 +49,7 @@ export function monitorJobs(options: MonitorJobsOptions): JobDefinition[] {
       producer: options.producer,
     }),
     lastStable: async (excluding) => (await lastStable(store, { excluding }))?.model_version,
+    goneVersions: () => goneVersions(store),
     // The scoring jobs the config enables run first: the rules read their scores.
     dependsOn: [...enabledScoringJobs(config), 'detect_versions'],
     // jobs.schedule.evaluate (or its old alias evaluation.schedule) replaces it.

@@ -64,6 +64,15 @@ export const RuleStateSchema = z.strictObject({
   suppressed: z.boolean(),
   updated_at: num,
   last: LookNumbersSchema.nullable(),
+  tail_threshold: num.nullable().optional(),
+  drift: z
+    .strictObject({
+      cusum: z.strictObject({ s: num, bins: count, n: num, x: num, sum: num, sumsq: num, looks: count }),
+      seen: z.strictObject({ n: num, x: num, sum: num, sumsq: num }),
+    })
+    .nullable()
+    .optional(),
+  resolved_reason: z.enum(['healthy', 'rolled_back', 'retired', 'no_traffic']).nullable().optional(),
 })
 
 // The schema and the evaluator's types must describe the same object: a field added to one
@@ -172,4 +181,34 @@ export async function saveRuleStates(store: Store, states: RuleState[]): Promise
       updated_at: clickhouseTime(s.updated_at),
     })),
   )
+}
+
+/** Where the cycle keeps rule states: ClickHouse for live cycles, memory for backtests. */
+export interface RuleStateStore {
+  load(rule?: string): Promise<Map<string, RuleState>>
+  save(states: RuleState[]): Promise<void>
+}
+
+export function clickhouseRuleStates(store: Store, log?: Logger): RuleStateStore {
+  return { load: (rule) => loadRuleStates(store, rule, log), save: (states) => saveRuleStates(store, states) }
+}
+
+/**
+ * Rule states in memory (backtest): each save goes through the same encoding a live save
+ * does, and each load through the same validation, so a backtest reads exactly what a
+ * restarted live cycle would.
+ */
+export function memoryRuleStates(log: Logger = silentLogger): RuleStateStore {
+  const saved = new Map<string, { rule: string; text: string }>()
+  return {
+    async load(rule) {
+      const rows = [...saved.entries()]
+        .filter(([, v]) => rule === undefined || v.rule === rule)
+        .map(([dedup_key, v]) => ({ dedup_key, state: v.text }))
+      return readRuleStates(rows, log).states
+    },
+    async save(states) {
+      for (const s of states) saved.set(s.dedup_key, { rule: s.rule, text: encodeRuleState(s) })
+    },
+  }
 }

@@ -7,6 +7,7 @@ import { createEmitterFromConfig } from '../../alerts/from-config.ts'
 import { verifyWebhookSignature } from '../../alerts/webhook.ts'
 import { parseConfig } from '../../config/load.ts'
 import type { Config } from '../../config/schema.ts'
+import { goneVersions, markRolledBack } from '../../deploy/deployments.ts'
 import {
   type CaptureServer,
   pagerDutyAccepted,
@@ -14,7 +15,9 @@ import {
   startCaptureServer,
 } from '../../fakes/capture-server.ts'
 import { runEvaluationCycle } from '../../jobs/evaluate/cycle.ts'
+import { loadRuleStates } from '../../jobs/evaluate/state-store.ts'
 import { createKafka } from '../../lib/kafka-client.ts'
+import { computeVerdict } from '../../rules/verdict.ts'
 import { createRng } from '../../stats/index.ts'
 import type { Store } from '../../store/store.ts'
 import { clickhouseTime } from '../../store/time.ts'
@@ -73,6 +76,7 @@ async function setup(rules: unknown[], evaluation: Record<string, unknown> = {})
       settings: config.evaluation,
       emitter: createEmitterFromConfig({ config, env, log: testLog, producer }),
       lastStable,
+      goneVersions: () => goneVersions(store),
       log: testLog,
       now,
     })
@@ -306,6 +310,75 @@ describe('rules: hallucination on invoice extraction', () => {
       expect(r.fired).toHaveLength(0)
     }
     expect(events()).toHaveLength(2)
+  })
+})
+
+describe('incidents close when the version is gone', () => {
+  const resolvedMessage = async (store: Store) =>
+    (
+      await store.query<{ message: string }>(
+        "SELECT argMax(message, created_at) AS message FROM alerts WHERE state = 'resolved'",
+      )
+    )[0]?.message
+  /** v2 at 2 % until it fires; returns the minute it fired. */
+  async function fireV2(
+    store: Store,
+    cycle: (t: number) => Promise<{ fired: unknown[] }>,
+    counters: Map<string, number>,
+  ) {
+    for (let minute = 1; minute <= 20; minute++) {
+      const t = T0 + minute * MIN
+      await insertScores(
+        store,
+        t,
+        [
+          { version: 'v1', variant: 'control', n: 200, rate: 0.004 },
+          { version: 'v2', variant: 'canary', n: 200, rate: 0.02 },
+        ],
+        counters,
+      )
+      if ((await cycle(t)).fired.length > 0) return minute
+    }
+    throw new Error('v2 never fired')
+  }
+
+  it('a rolled-back version resolves once, says why, keeps its verdict fail, and never pages again', async () => {
+    const { store, cycle } = await setup([HALLUCINATION_RULE])
+    const counters = new Map<string, number>()
+    const firedAt = await fireV2(store, cycle, counters)
+    const rolledBackAt = T0 + (firedAt + 1) * MIN
+    await markRolledBack(store, 'v2', { force: true, now: () => rolledBackAt })
+    let resolves = 0
+    // v2 gets no traffic after the rollback; the restart is a new cycle over the stored states.
+    for (let minute = firedAt + 2; minute <= firedAt + 8; minute++) {
+      const t = T0 + minute * MIN
+      await insertScores(store, t, [{ version: 'v1', variant: 'control', n: 200, rate: 0.004 }], counters)
+      resolves += (await cycle(t)).resolved.length
+    }
+    expect(resolves).toBe(1)
+    expect(events().map((e) => e.event_action)).toEqual(['trigger', 'resolve'])
+    expect((webhook.requests.at(-1)!.body as { state: string }).state).toBe('resolved')
+    expect(await resolvedMessage(store)).toContain(
+      `version v2 rolled back at ${new Date(rolledBackAt).toISOString()}`,
+    )
+    const states = [...(await loadRuleStates(store)).values()]
+    expect(computeVerdict('v2', ['invoice-hallucination'], states).verdict).toBe('fail')
+  })
+
+  it('a scope with no traffic for resolve_window resolves once and does not page again', async () => {
+    const { store, cycle } = await setup([HALLUCINATION_RULE], { resolve_window: '5m' })
+    const counters = new Map<string, number>()
+    const firedAt = await fireV2(store, cycle, counters)
+    const resolvedAt: number[] = []
+    for (let minute = firedAt + 1; minute <= firedAt + 12; minute++) {
+      const t = T0 + minute * MIN
+      await insertScores(store, t, [{ version: 'v1', variant: 'control', n: 200, rate: 0.004 }], counters)
+      if ((await cycle(t)).resolved.length > 0) resolvedAt.push(minute)
+    }
+    // The last v2 score is in the minute it fired; 5 minutes later the window is empty.
+    expect(resolvedAt).toEqual([firedAt + 5])
+    expect(events().map((e) => e.event_action)).toEqual(['trigger', 'resolve'])
+    expect(await resolvedMessage(store)).toMatch(/no traffic since 2026-11-20T/)
   })
 })
 

@@ -3,7 +3,13 @@
 import { describe, expect, it } from 'vitest'
 import { metricDefinition } from '../../metrics/registry.ts'
 import type { ScopeStats } from '../../metrics/scope-stats.ts'
-import { evaluateLook, type LookInput, type RuleState } from '../../rules/evaluate.ts'
+import {
+  evaluateLook,
+  type LookInput,
+  type RuleState,
+  tailThresholdFor,
+  testWindowStart,
+} from '../../rules/evaluate.ts'
 import { EvaluationSchema, type Rule, RuleSchema } from '../../rules/schema.ts'
 import { createRng } from '../../stats/index.ts'
 
@@ -31,15 +37,16 @@ function look(
   candidate: ScopeStats,
   extra: Partial<LookInput> = {},
 ) {
+  const scorerVersion = extra.scorerVersion ?? 'judge@1'
   return evaluateLook(prev, {
     rule,
     metric: metricDefinition(rule.metric),
     settings,
     now,
     dedupKey: 'k',
-    scorerVersion: 'judge@1',
+    scorerVersion,
     candidate,
-    periodStart: 0,
+    testStart: testWindowStart(prev, scorerVersion, now, settings),
     ...extra,
   })
 }
@@ -132,25 +139,31 @@ describe('rule evaluation', () => {
       increase_by: 200,
       action: 'rollback',
     })
-    const q = (value: number, n: number): ScopeStats => ({
+    const baseline: ScopeStats = { scope, n: 20_000, x: 0, value: 1200, variance: 0, standardError: 15 }
+    const threshold = tailThresholdFor({ rule, metric: metricDefinition(rule.metric), settings, baseline })!
+    // The tail test: baseline p99 1200 ms (upper bound + d/4 above it), candidate counted above.
+    expect(threshold).toBeGreaterThan(1250)
+    const q = (value: number, n: number, share: number): ScopeStats => ({
       scope,
       n,
       x: 0,
       value,
       variance: 0,
       standardError: 15,
+      exceed: { threshold, count: Math.round(n * share) },
     })
     let state: RuleState | undefined
     const up250: (string | null)[] = []
     for (let i = 1; i <= 3; i++) {
-      const r = look(rule, state, i * MIN, q(1450, 2000), { baseline: q(1200, 20_000) })
+      const r = look(rule, state, i * MIN, q(1450, 2000 * i, 0.04), { baseline })
       state = r.state
       up250.push(r.transition)
     }
     expect(up250).toContain('fire')
+    expect(state!.tail_threshold).toBe(threshold)
     state = undefined
     for (let i = 1; i <= 10; i++) {
-      const r = look(rule, state, i * MIN, q(1250, 2000), { baseline: q(1200, 20_000) })
+      const r = look(rule, state, i * MIN, q(1250, 2000 * i, 0.01), { baseline })
       state = r.state
       expect(r.transition).toBeNull()
     }
@@ -199,5 +212,64 @@ describe('rule evaluation', () => {
     expect(rate_).toBeLessThanOrEqual(0.05 + 0.02)
     // Without the margin and the sequential correction, peeking alarms far more often.
     expect(naive / runs).toBeGreaterThan(2 * 0.05)
+  })
+
+  it('a regression that straddles 00:00 UTC fires no later than the same regression at noon', () => {
+    // A bad version (1.5 % vs above: 1 %) deployed 30 minutes before midnight or noon; the same
+    // seeded stream; cumulative counts since each look's testStart, as the cycle measures them.
+    const fireDelay = (deployedAt: number, seed: number) => {
+      const rng = createRng(seed)
+      const minutes: { n: number; x: number }[] = []
+      let state: RuleState | undefined
+      for (let m = 1; m <= 240; m++) {
+        const n = rng.binomial(400, 0.5)
+        minutes.push({ n, x: rng.binomial(n, 0.015) })
+        const now = deployedAt + m * MIN
+        const testStart = testWindowStart(state, 'judge@1', now, settings)
+        let cn = 0
+        let cx = 0
+        minutes.forEach((b, i) => {
+          if (deployedAt + i * MIN >= testStart) {
+            cn += b.n
+            cx += b.x
+          }
+        })
+        const r = look(hallucination, state, now, { ...rate(cn, cx), first: deployedAt }, { testStart })
+        state = r.state
+        if (r.transition === 'fire') return m
+      }
+      return Number.POSITIVE_INFINITY
+    }
+    for (let seed = 1; seed <= 12; seed++) {
+      const midnight = fireDelay(Date.UTC(2026, 11, 1, 23, 30), seed)
+      const noon = fireDelay(Date.UTC(2026, 11, 1, 11, 30), seed)
+      expect(Number.isFinite(noon)).toBe(true)
+      expect(midnight).toBeLessThanOrEqual(noon)
+    }
+  })
+
+  it('resolves a firing incident once its version is rolled back, and keeps the verdict', () => {
+    let state: RuleState | undefined
+    for (let i = 1; i <= 3; i++) state = look(hallucination, state, i * MIN, rate(400 * i, 20 * i)).state
+    expect(state!.status).toBe('firing')
+    const gone = { reason: 'rolled_back' as const, at: Date.UTC(2026, 11, 1, 12, 0) }
+    const r = look(hallucination, state, 4 * MIN, rate(1600, 80), { recent: rate(50, 3), versionGone: gone })
+    expect(r.transition).toBe('resolve')
+    expect(r.state.status).toBe('resolved')
+    expect(r.state.resolved_reason).toBe('rolled_back')
+    expect(r.numbers.message).toMatch(/version v2 rolled back at 2026-12-01T12:00:00.000Z, resolved/)
+    // Later looks do not resolve (or page) again.
+    const again = look(hallucination, r.state, 5 * MIN, rate(0, 0), { versionGone: gone })
+    expect(again.transition).toBeNull()
+  })
+
+  it('resolves a firing incident once its scope has had no traffic for resolve_window', () => {
+    let state: RuleState | undefined
+    for (let i = 1; i <= 3; i++) state = look(hallucination, state, i * MIN, rate(400 * i, 20 * i)).state
+    const last = 3 * MIN - 1000
+    const r = look(hallucination, state, 30 * MIN, { ...rate(1200, 60), last }, { recent: rate(0, 0) })
+    expect(r.transition).toBe('resolve')
+    expect(r.state.resolved_reason).toBe('no_traffic')
+    expect(r.numbers.message).toContain(`no traffic since ${new Date(last).toISOString()}`)
   })
 })

@@ -4,12 +4,15 @@
 
 import { mkdirSync } from 'node:fs'
 import { StoreLockedError } from '../lib/errors.ts'
+import { resolveAuth } from '../server/auth.ts'
 import { deploymentRoutes } from '../server/deploy-routes.ts'
 import type { Route } from '../server/http.ts'
 import { type LocalServer, startLocalServer } from '../server/http.ts'
+import { sessionRoutes } from '../server/session-routes.ts'
 import { sqlRoute } from '../server/sql-route.ts'
 import { verdictRoute } from '../server/verdict-route.ts'
 import {
+  ensureLocalToken,
   readInstanceFile,
   removeInstanceFile,
   storeLockedError,
@@ -54,6 +57,8 @@ export async function ownStore(
   const embedded = !ctx.config.clickhouse.url
   const dataDir = embeddedDataDir(ctx.config.clickhouse, ctx.io.cwd)
   const startedAt = new Date().toISOString()
+  // Before anything opens or listens: a non-loopback bind without tokens stops here.
+  const auth = resolveAuth(ctx.config.server, ctx.io.env, () => ensureLocalToken(dataDir))
   if (embedded) {
     mkdirSync(dataDir, { recursive: true })
     const current = readInstanceFile(dataDir)
@@ -74,14 +79,18 @@ export async function ownStore(
       host: ctx.config.server.host,
       port: ctx.config.server.port,
       log: ctx.log,
+      auth,
+      allowedHosts: ctx.config.server.allowed_hosts,
+      allowedOrigins: ctx.config.server.allowed_origins,
       routes: {
         'GET /health': async () => ({
           status: 200,
           body: { status: 'ok', pid: process.pid, command, store: store.kind },
         }),
-        'POST /sql': sqlRoute(store),
+        'POST /sql': sqlRoute(store, ctx.config.server.sql),
         'GET /verdict': verdictRoute(store, () => ctx.config.rules.map((r) => r.name)),
         ...deploymentRoutes(store),
+        ...sessionRoutes(auth),
         ...routes,
       },
     })
@@ -98,7 +107,12 @@ export async function ownStore(
       started_at: startedAt,
     })
   }
-  ctx.log.info('store ready', { store: store.kind, location: store.location, http: server.url })
+  ctx.log.info('store ready', {
+    store: store.kind,
+    location: store.location,
+    http: server.url,
+    auth: auth.mode === 'local' ? 'local (writes need <data_dir>/token)' : Object.keys(auth.tokens).join(','),
+  })
   const owned = server
   return {
     store,

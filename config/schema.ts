@@ -83,12 +83,48 @@ export const IngestConfigSchema = z
   })
   .strict()
 
+const envName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable, e.g. DRIFTWATCH_ADMIN_TOKEN')
+
+export const ServerAuthConfigSchema = z
+  .object({
+    /** NAME of the env var holding the admin token (writes: deployment marks, review labels; and everything a reader may do). */
+    admin_token_env: envName.default('DRIFTWATCH_ADMIN_TOKEN'),
+    /** NAME of the env var holding the reader token (dashboard, /sql, /metrics, status). */
+    read_token_env: envName.default('DRIFTWATCH_READ_TOKEN'),
+    /** NAME of the env var holding the verdict token (GET /verdict only, for Argo Rollouts). */
+    verdict_token_env: envName.default('DRIFTWATCH_VERDICT_TOKEN'),
+  })
+  .strict()
+
+export const ServerSqlConfigSchema = z
+  .object({
+    /** Seconds a /sql query (and the dashboard's console) may run; ClickHouse stops it after that. */
+    max_execution_time: z.number().positive().default(30),
+    /** Bytes of memory one query may use. Default 2 GiB. */
+    max_memory_usage: positiveInt.default(2 * 1024 ** 3),
+    /** Rows a result may have; more is an error, not a silent truncation. */
+    max_result_rows: positiveInt.default(1_000_000),
+    /** Bytes a result may have (uncompressed). Default 256 MiB. */
+    max_result_bytes: positiveInt.default(256 * 1024 ** 2),
+    /** /sql queries running at once; more are refused with 429. */
+    max_concurrent_queries: positiveInt.max(64).default(2),
+  })
+  .strict()
+
 export const ServerConfigSchema = z
   .object({
-    /** The local HTTP endpoint (read-only SQL, health, later verdicts). Bound to localhost by default. */
+    /** The HTTP endpoint (dashboard, /sql, /verdict, /metrics). Bound to loopback by default; any other address needs tokens (server.auth). */
     host: z.string().default('127.0.0.1'),
     /** 0 picks a free port; the running instance records it in <data_dir>/instance.json. Env DRIFTWATCH_HTTP_PORT. */
     port: port.default(8787),
+    auth: ServerAuthConfigSchema.prefault({}),
+    /** Origins (scheme://host:port) allowed to send writes besides the endpoint's own, e.g. a reverse proxy's. */
+    allowed_origins: z.array(z.string().url()).default([]),
+    /** Host header values (name or name:port) accepted besides the bound address; a wildcard bind with none accepts any. */
+    allowed_hosts: z.array(z.string().min(1)).default([]),
+    sql: ServerSqlConfigSchema.prefault({}),
   })
   .strict()
 
@@ -349,3 +385,4 @@ export type ScorersConfig = Config['scorers']
 export type LlamaGuardConfig = Config['scorers']['llama_guard']
 export type JudgeConfig = Config['scorers']['judge']
 export type ReviewConfig = Config['review']
+export type ServerConfig = Config['server']

@@ -5,10 +5,8 @@
 
 import { createHash } from 'node:crypto'
 import { z } from 'zod'
+import { type Scope, ScopeSchema } from '../contract/scope.ts'
 import { DriftwatchError } from '../lib/errors.ts'
-
-/** Scope value meaning "all values of this dimension". */
-export const ALL = '*'
 
 /** What the rule asks for; decides severity and which sinks hear about it (see emitter.ts). */
 export const AlertActionSchema = z.enum(['rollback', 'page', 'ticket'])
@@ -21,20 +19,6 @@ export type AlertState = z.infer<typeof AlertStateSchema>
 export const DEDUP_KEY_MAX = 255
 
 const isoTime = z.iso.datetime({ offset: true })
-const scopeValue = z.string().min(1)
-
-/**
- * model_version × variant_id × segment × modality. Any dimension may be `'*'` (all). Rates are
- * never averaged across modalities, so a `'*'` modality only appears for non-rate metrics.
- */
-export const AlertScopeSchema = z.strictObject({
-  model_version: scopeValue,
-  variant_id: scopeValue,
-  segment: scopeValue,
-  modality: scopeValue,
-})
-export type AlertScope = z.infer<typeof AlertScopeSchema>
-
 export const AlertWindowSchema = z.strictObject({ start: isoTime, end: isoTime })
 export type AlertWindow = z.infer<typeof AlertWindowSchema>
 
@@ -45,7 +29,7 @@ export const AlertSchema = z
     /** Metric name from the metric registry, e.g. `hallucination_rate`. */
     metric: z.string().min(1),
     action: AlertActionSchema,
-    scope: AlertScopeSchema,
+    scope: ScopeSchema,
     /** `firing` opens (or re-sends) the incident; `resolved` closes the one with the same dedup_key. */
     state: AlertStateSchema,
     /** Model name for the scope when known (PagerDuty `component`); absent → `'llm'`. */
@@ -126,7 +110,7 @@ export function parseAlert(input: unknown): Alert {
  * collide, and the key stays ASCII (PagerDuty counts characters; ASCII makes that unambiguous).
  * Keys longer than 255 keep a readable prefix and end in a SHA-256 of the full key.
  */
-export function dedupKey(rule: string, scope: AlertScope, version: string): string {
+export function dedupKey(rule: string, scope: Scope, version: string): string {
   const parts = [rule, version, scope.variant_id, scope.segment, scope.modality].map(encodePart)
   const full = `driftwatch:${parts.join(':')}`
   if (full.length <= DEDUP_KEY_MAX) return full

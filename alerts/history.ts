@@ -2,8 +2,8 @@
 // confirmed delivery. Written before sending and again after, so a crash in between leaves
 // a row whose missing sinks the next cycle completes — never a second page.
 
-import { clickhouseTime } from '../consumers/rows.ts'
 import type { Store } from '../store/store.ts'
+import { clickhouseTime } from '../store/time.ts'
 import { type Alert, alertNumbers } from './alert.ts'
 import type { SinkName } from './delivery.ts'
 

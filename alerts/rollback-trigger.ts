@@ -4,12 +4,12 @@
 
 import kafkajs, { type Producer, type RecordMetadata } from 'kafkajs'
 import { z } from 'zod'
+import { ScopeSchema } from '../contract/scope.ts'
 import { errorMessage, isRetriable } from '../lib/errors.ts'
 import { type Logger, silentLogger } from '../lib/log.ts'
 import {
   type Alert,
   AlertActionSchema,
-  AlertScopeSchema,
   AlertStateSchema,
   AlertWindowSchema,
   alertNumbers,
@@ -37,7 +37,7 @@ export const RollbackTriggerSchema = z.strictObject({
   action: AlertActionSchema,
   rule: z.string().min(1),
   metric: z.string().min(1),
-  scope: AlertScopeSchema,
+  scope: ScopeSchema,
   comparison: z.string().min(1),
   observed: z.number(),
   baseline: z.number().nullable(),

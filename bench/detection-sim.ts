@@ -13,8 +13,9 @@
 // The two baselines are also run with the same pending_evaluations as the product, to show
 // how much of the difference that one setting explains.
 
+import type { Scope } from '../contract/scope.ts'
 import { type MetricDefinition, metricDefinition } from '../metrics/registry.ts'
-import { quantileBandwidth, type Scope, type ScopeStats, toStats } from '../metrics/scope-stats.ts'
+import { quantileBandwidth, type ScopeStats, toStats } from '../metrics/scope-stats.ts'
 import { conditionOf, evaluateLook, type RuleState } from '../rules/evaluate.ts'
 import { EvaluationSchema, type EvaluationSettings, type Rule, RuleSchema } from '../rules/schema.ts'
 import { createRng, normalQuantile, type Rng, twoProportionZTest } from '../stats/index.ts'

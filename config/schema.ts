@@ -3,6 +3,7 @@
 
 import { validate as isValidCron } from 'node-cron'
 import { z } from 'zod'
+import { ScopeWhereSchema } from '../contract/scope.ts'
 import { EvaluationSchema, RuleSchema } from '../rules/schema.ts'
 
 const port = z.number().int().min(0).max(65535)
@@ -137,21 +138,13 @@ const cron = z.string().refine((value) => isValidCron(value), {
 })
 
 /** A scope filter: every key given must match (model_version x variant_id x segment x modality). */
-const ScopeWhereSchema = z
-  .object({
-    model_version: z.string().min(1).optional(),
-    variant_id: z.string().min(1).optional(),
-    segment: z.string().min(1).optional(),
-    modality: z.string().min(1).optional(),
-  })
-  .strict()
-  .refine((where) => Object.keys(where).length > 0, {
-    message: 'name at least one of model_version, variant_id, segment, modality',
-  })
+const SamplingWhereSchema = ScopeWhereSchema.refine((where) => Object.keys(where).length > 0, {
+  message: 'name at least one of model_version, variant_id, segment, modality',
+})
 
 const SamplingOverrideSchema = z
   .object({
-    where: ScopeWhereSchema,
+    where: SamplingWhereSchema,
     /** Replaces `rate` for matching scopes. */
     rate: unitInterval.optional(),
     /** Replaces `min_per_scope` for matching scopes. */

@@ -3,7 +3,8 @@
 // builds both shapes; it does no I/O.
 
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs'
-import { clickhouseTime, type KafkaSource } from './rows.ts'
+import { clickhouseTime } from '../store/time.ts'
+import type { KafkaSource } from './rows.ts'
 
 /** Header names on dead-lettered messages. Original headers are kept as they were. */
 export const DLQ_HEADERS = {

@@ -2,16 +2,12 @@
 // a poison message into an `ingest_errors` row. Pure: tested without servers.
 
 import type { Interaction } from '../contract/interaction.ts'
+import { clickhouseTime } from '../store/time.ts'
 
 export interface KafkaSource {
   topic: string
   partition: number
   offset: string
-}
-
-/** ClickHouse's DateTime64 text form in UTC, e.g. 2026-11-23 10:00:00.123. */
-export function clickhouseTime(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 23).replace('T', ' ')
 }
 
 export function interactionRow(event: Interaction, source: KafkaSource): Record<string, unknown> {

@@ -3,8 +3,8 @@
 // to?" (the last stable one). Table and view: sql/migrations/005_deployments.sql. The rules
 // (what writes a row, the clock) are in status.ts; this module only does the I/O.
 
-import { clickhouseTime } from '../consumers/rows.ts'
 import type { Store } from '../store/store.ts'
+import { clickhouseTime, isoTime, parseClickhouseTime } from '../store/time.ts'
 import {
   type Deployment,
   type DeploymentChange,
@@ -57,21 +57,26 @@ ORDER BY model_version`,
     { versions: fresh.map((f) => f.model_version) },
   )
   if (seen.length === 0) return []
-  const rows = seen.map((s) => {
-    const firstSeen = clickhouseTime(Number(s.first_seen_ms))
-    return {
-      model_version: s.model_version,
-      status: 'detected' as const,
-      first_seen: firstSeen,
-      marked_at: clickhouseTime(detectedMarkedAt(Number(s.first_seen_ms), now)),
-      marked_by: DETECTED_BY,
-      note: '',
-    }
+  const detected = seen.map((s) => {
+    const firstSeenMs = Number(s.first_seen_ms)
+    return { version: s.model_version, firstSeenMs, markedAtMs: detectedMarkedAt(firstSeenMs, now) }
   })
+  const rows = detected.map((d) => ({
+    model_version: d.version,
+    status: 'detected' as const,
+    first_seen: clickhouseTime(d.firstSeenMs),
+    marked_at: clickhouseTime(d.markedAtMs),
+    marked_by: DETECTED_BY,
+    note: '',
+  }))
   await store.insert('deployments', rows, {
     dedupToken: `detect:${rows.map((r) => `${r.model_version}@${r.marked_at}`).join(',')}`,
   })
-  return rows.map((r) => ({ ...r, first_seen: isoTime(r.first_seen), marked_at: isoTime(r.marked_at) }))
+  return detected.map((d, i) => ({
+    ...rows[i]!,
+    first_seen: isoTime(d.firstSeenMs),
+    marked_at: isoTime(d.markedAtMs),
+  }))
 }
 
 export function markStable(store: Store, version: string, options: MarkOptions = {}): Promise<MarkResult> {
@@ -145,20 +150,22 @@ async function writeMark(
     'SELECT count() AS n, toUnixTimestamp64Milli(max(marked_at)) AS last_ms FROM deployments',
   )
   const lastMs = Number(last[0]?.n ?? 0) > 0 ? Number(last[0]!.last_ms) : undefined
-  const markedAt = clickhouseTime(nextMarkedAt((options.now ?? Date.now)(), lastMs))
-  const firstSeen =
-    current?.first_seen ?? (firstSeenMs === undefined ? null : isoTime(clickhouseTime(firstSeenMs)))
+  const markedAtMs = nextMarkedAt((options.now ?? Date.now)(), lastMs)
+  const markedAt = clickhouseTime(markedAtMs)
+  // The store returns times as ISO text; a version new to the table takes its first interaction.
+  if (current) firstSeenMs = current.first_seen === null ? undefined : parseClickhouseTime(current.first_seen)
+  const firstSeen = current ? current.first_seen : firstSeenMs === undefined ? null : isoTime(firstSeenMs)
   const row = {
     model_version: version,
     status,
-    first_seen: firstSeen === null ? null : clickhouseTime(Date.parse(firstSeen)),
+    first_seen: firstSeenMs === undefined ? null : clickhouseTime(firstSeenMs),
     marked_at: markedAt,
     marked_by: options.by ?? '',
     note: options.note ?? '',
   }
   await store.insert('deployments', [row], { dedupToken: `mark:${version}:${status}:${markedAt}` })
   return {
-    deployment: { ...row, first_seen: firstSeen, marked_at: isoTime(markedAt) },
+    deployment: { ...row, first_seen: firstSeen, marked_at: isoTime(markedAtMs) },
     changed: true,
     previous_status: current?.status ?? null,
   }
@@ -209,9 +216,4 @@ WHERE {v:String} = '' OR model_version = {v:String}
 ORDER BY marked_at, model_version`,
     { v: version ?? '' },
   )
-}
-
-/** '2026-05-01 10:00:00.000' (ClickHouse, UTC) → '2026-05-01T10:00:00.000Z', as the store returns times. */
-function isoTime(clickhouse: string): string {
-  return `${clickhouse.replace(' ', 'T')}Z`
 }

@@ -3,8 +3,8 @@
 // run's latest state, including the one in progress, and a budget cut is on record.
 
 import { hostname } from 'node:os'
-import { clickhouseTime } from '../consumers/rows.ts'
 import type { Store } from '../store/store.ts'
+import { clickhouseTime, parseClickhouseTime } from '../store/time.ts'
 
 export type JobRunStatus = 'running' | 'ok' | 'degraded' | 'failed' | 'aborted'
 export type JobTrigger = 'scheduled' | 'manual' | 'run-all' | 'start'
@@ -112,7 +112,7 @@ export async function closeAbandonedRuns(store: Store, now: number): Promise<num
     'job_runs',
     rows.map((r) => ({
       ...r,
-      started_at: clickhouseTime(Date.parse(r.started_at)),
+      started_at: clickhouseTime(parseClickhouseTime(r.started_at)),
       status: 'failed',
       finished_at: clickhouseTime(now),
       message:

@@ -6,11 +6,10 @@
 // stored. A crash replays at most one batch: the same batch gets the same insert token, and
 // request_ids already scored by this detector version are skipped.
 
-import { clickhouseTime } from '../consumers/rows.ts'
 import { detectRefusal, REFUSAL_SCORER_VERSION } from '../scoring/refusal.ts'
 import type { Store } from '../store/store.ts'
+import { clickhouseTime, parseClickhouseTime } from '../store/time.ts'
 import { JobAbortedError, type JobContext, type JobDefinition, type JobOutcome } from './registry.ts'
-import { parseClickhouseTime } from './sample-query.ts'
 import { type ScorerIdentity, scoreRows } from './score-rows.ts'
 import { readWatermark, type Watermark, writeWatermark } from './watermarks.ts'
 

@@ -3,7 +3,9 @@
 // to score and have not been scored (or failed) yet for a scorer version. Pure: builds SQL
 // text and typed parameters; user values are always parameters, never spliced into the text.
 
-import { HASH_BITS, PRIORITY, type SamplingPolicy, SCOPE_KEYS } from './sampler.ts'
+import { SCOPE_COLUMNS } from '../contract/scope.ts'
+import { clickhouseTime } from '../store/time.ts'
+import { HASH_BITS, PRIORITY, type SamplingPolicy } from './sampler.ts'
 
 export interface Query {
   sql: string
@@ -86,8 +88,8 @@ export function sampleQuery(input: SampleQueryInput): Query {
   const params: Record<string, unknown> = {
     window_ms: windowMs,
     windows: input.windows,
-    lo: clickhouseTimeOf(Math.min(...input.windows) * windowMs),
-    hi: clickhouseTimeOf((Math.max(...input.windows) + 1) * windowMs),
+    lo: clickhouseTime(Math.min(...input.windows) * windowMs),
+    hi: clickhouseTime((Math.max(...input.windows) + 1) * windowMs),
     up_to: input.upTo,
     rate: policy.rate,
     min_n: policy.minPerScope,
@@ -100,7 +102,7 @@ export function sampleQuery(input: SampleQueryInput): Query {
   const rateBranches: string[] = []
   const minBranches: string[] = []
   policy.overrides.forEach((o, i) => {
-    const conditions = SCOPE_KEYS.filter((k) => o.where[k] !== undefined).map((k) => {
+    const conditions = SCOPE_COLUMNS.filter((k) => o.where[k] !== undefined).map((k) => {
       params[`o${i}_${k}`] = o.where[k]
       return `${k} = {o${i}_${k}:String}`
     })
@@ -140,16 +142,4 @@ WHERE (scope_rank <= min_n OR ${forced} OR hash < rate * ${2 ** HASH_BITS})
   AND request_id NOT IN (SELECT request_id FROM scoring_failures WHERE scorer_version = {scorer_version:String})
 ORDER BY priority, hash, request_id`
   return { sql, params }
-}
-
-/** ClickHouse DateTime64(3) text in UTC, e.g. 2025-01-06 09:00:00.000. */
-export function clickhouseTimeOf(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 23).replace('T', ' ')
-}
-
-/** Parses what ClickHouse returns for a DateTime64 (ISO with Z, as the store requests). */
-export function parseClickhouseTime(text: string): number {
-  const ms = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : `${text.replace(' ', 'T')}Z`)
-  if (Number.isNaN(ms)) throw new RangeError(`not a ClickHouse time: ${JSON.stringify(text)}`)
-  return ms
 }

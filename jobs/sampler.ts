@@ -16,6 +16,7 @@
 
 import { createHash } from 'node:crypto'
 import type { SamplingConfig } from '../config/schema.ts'
+import { SCOPE_COLUMNS, type Scope, type ScopeWhere, scopeKey } from '../contract/scope.ts'
 
 export const HASH_BITS = 48
 export const HASH_SPACE = 2 ** HASH_BITS
@@ -31,13 +32,6 @@ export function requestHash(requestId: string, salt = ''): number {
 /** Uniform in [0, 1), exact in a double (48 bits < 53). */
 export function hashUnit(requestId: string, salt = ''): number {
   return requestHash(requestId, salt) / HASH_SPACE
-}
-
-export interface ScopeWhere {
-  model_version?: string
-  variant_id?: string
-  segment?: string
-  modality?: string
 }
 
 export interface SamplingPolicy {
@@ -64,23 +58,10 @@ export function resolveSamplingPolicy(global: SamplingConfig, patch: SamplingPat
   }
 }
 
-export interface Scope {
-  model_version: string
-  variant_id: string
-  segment: string
-  modality: string
-}
-
-export const SCOPE_KEYS = ['model_version', 'variant_id', 'segment', 'modality'] as const
-
-export function scopeKey(scope: Scope): string {
-  return SCOPE_KEYS.map((k) => scope[k]).join(' | ')
-}
-
 /** Rate and minimum for one scope: the first override whose every key matches, else the defaults. */
 export function ruleForScope(policy: SamplingPolicy, scope: Scope): { rate: number; minPerScope: number } {
   for (const o of policy.overrides) {
-    if (SCOPE_KEYS.every((k) => o.where[k] === undefined || o.where[k] === scope[k])) {
+    if (SCOPE_COLUMNS.every((k) => o.where[k] === undefined || o.where[k] === scope[k])) {
       return { rate: o.rate ?? policy.rate, minPerScope: o.minPerScope ?? policy.minPerScope }
     }
   }

@@ -1,10 +1,11 @@
 // Rows for the scoring tables (scores, scoring_failures, review_queue), built from one
 // interaction and one scorer's result. Pure, so what is stored is tested without a store.
 
-import { clickhouseTime } from '../consumers/rows.ts'
+import type { Scope } from '../contract/scope.ts'
 import { DriftwatchError, HttpError, isRetriable } from '../lib/errors.ts'
 import { ScoringOutputError, type TokenUsage } from '../scoring/errors.ts'
-import { hashUnit, type Scope } from './sampler.ts'
+import { clickhouseTime } from '../store/time.ts'
+import { hashUnit } from './sampler.ts'
 
 /** What a scoring job knows about the interaction it scores. */
 export interface ScoredInteraction extends Scope {

@@ -10,10 +10,11 @@
 // stored, so nothing is scored twice and nothing is lost.
 
 import type { Config, JudgeConfig, LlamaGuardConfig } from '../config/schema.ts'
-import { clickhouseTime } from '../consumers/rows.ts'
+import { scopeLabel } from '../contract/scope.ts'
 import type { BudgetMode } from '../scoring/budget.ts'
 import { CircuitOpenError, ModelCallAbortedError } from '../scoring/errors.ts'
 import type { Store } from '../store/store.ts'
+import { clickhouseTime, parseClickhouseTime } from '../store/time.ts'
 import type { InteractionText, ModelScorerAdapter } from './model-scorers.ts'
 import { formatUsd } from './progress.ts'
 import {
@@ -23,8 +24,8 @@ import {
   JobIncompleteError,
   type JobOutcome,
 } from './registry.ts'
-import { parseClickhouseTime, type SampleQueryRow, sampleQuery, touchedWindowsQuery } from './sample-query.ts'
-import { PRIORITY, requestHash, resolveSamplingPolicy, type SamplingPolicy, scopeKey } from './sampler.ts'
+import { type SampleQueryRow, sampleQuery, touchedWindowsQuery } from './sample-query.ts'
+import { PRIORITY, requestHash, resolveSamplingPolicy, type SamplingPolicy } from './sampler.ts'
 import {
   classifyFailure,
   failureRow,
@@ -232,7 +233,7 @@ function createRunState(
     ledger,
     skip(item: WorkItem) {
       state.skipped++
-      const key = scopeKey(item)
+      const key = scopeLabel(item)
       skippedByScope[key] = (skippedByScope[key] ?? 0) + 1
     },
     scoredRows(item: WorkItem, rows: Record<string, unknown>[], at: number) {

@@ -2,8 +2,8 @@
 // request_id tie-breaker) per job and key, e.g. per scorer version. Read at the start of a
 // run, written only after the rows it covers are stored, so a crash replays, never skips.
 
-import { clickhouseTime } from '../consumers/rows.ts'
 import type { Store } from '../store/store.ts'
+import { clickhouseTime, parseClickhouseTime } from '../store/time.ts'
 
 export interface Watermark {
   /** Epoch ms of the last ingested_at covered. */
@@ -20,7 +20,11 @@ export async function readWatermark(store: Store, job: string, key: string): Pro
   )
   const row = rows[0]
   if (!row) return undefined
-  return { cursorMs: Date.parse(row.cursor_ts), cursorId: row.cursor_id, revision: Number(row.revision) }
+  return {
+    cursorMs: parseClickhouseTime(row.cursor_ts),
+    cursorId: row.cursor_id,
+    revision: Number(row.revision),
+  }
 }
 
 export async function writeWatermark(

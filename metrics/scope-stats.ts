@@ -3,18 +3,10 @@
 // mean and variance for means, the quantile and its neighbours for quantiles. Also builds
 // the SQL a person can run to reproduce a number.
 
+import { ALL, SCOPE_COLUMNS, type Scope, type ScopeWhere } from '../contract/scope.ts'
 import type { Store } from '../store/store.ts'
+import { clickhouseTime } from '../store/time.ts'
 import type { MetricDefinition } from './registry.ts'
-
-export interface Scope {
-  model_version: string
-  variant_id: string
-  segment: string
-  modality: string
-}
-
-export const SCOPE_COLUMNS = ['model_version', 'variant_id', 'segment', 'modality'] as const
-export const ALL = '*'
 
 export interface ScopeStats {
   scope: Scope
@@ -35,7 +27,7 @@ export interface StatsQuery {
   from: number
   to: number
   /** Scope filter; a missing key matches everything. */
-  where?: Partial<Scope>
+  where?: ScopeWhere
   /** Required for score metrics: never mix scorer versions. */
   scorerVersion?: string
   /** Pool all variants (and report variant_id '*'): baselines are a version, not a variant. */
@@ -49,7 +41,7 @@ export function quantileBandwidth(p: number): number {
 
 export function buildScopeStatsQuery(q: StatsQuery): { sql: string; params: Record<string, unknown> } {
   const m = q.metric
-  const params: Record<string, unknown> = { from: q.from / 1000, to: q.to / 1000 }
+  const params: Record<string, unknown> = { from: clickhouseTime(q.from), to: clickhouseTime(q.to) }
   const conditions: string[] = []
   let table: string
   let value: string
@@ -74,10 +66,7 @@ export function buildScopeStatsQuery(q: StatsQuery): { sql: string; params: Reco
     value = m.kind === 'rate' ? `toFloat64(${m.expr})` : `toFloat64(${m.expr})`
     if (m.filter) conditions.push(m.filter)
   }
-  conditions.unshift(
-    `${time} >= fromUnixTimestamp64Milli(toInt64({from:Float64} * 1000))`,
-    `${time} < fromUnixTimestamp64Milli(toInt64({to:Float64} * 1000))`,
-  )
+  conditions.unshift(`${time} >= {from:DateTime64(3, 'UTC')}`, `${time} < {to:DateTime64(3, 'UTC')}`)
   for (const column of SCOPE_COLUMNS) {
     const wanted = q.where?.[column]
     if (wanted !== undefined && wanted !== ALL) {
@@ -174,15 +163,14 @@ export async function latestScorerVersion(
   return rows[0]?.v
 }
 
-export function scopeKey(scope: Scope): string {
-  return SCOPE_COLUMNS.map((c) => scope[c]).join('|')
-}
-
 /** The query with its parameters inlined, for people: paste into `driftwatch sql`. */
 export function reproduceSql(q: StatsQuery): string {
   const { sql, params } = buildScopeStatsQuery(q)
-  return sql.replace(/\{(\w+):(\w+)\}/g, (_, name: string, type: string) => {
+  const quote = (v: unknown) => `'${String(v).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`
+  return sql.replace(/\{(\w+):([^}]+)\}/g, (_, name: string, type: string) => {
     const v = params[name]
-    return type === 'String' ? `'${String(v).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'` : String(v)
+    if (type === 'String') return quote(v)
+    if (type.startsWith('DateTime64')) return `toDateTime64(${quote(v)}, 3, 'UTC')`
+    return String(v)
   })
 }

@@ -3,9 +3,9 @@
 // is written: one bad line rejects the file, and every error names its line and field.
 
 import { basename } from 'node:path'
-import { clickhouseTime } from '../consumers/rows.ts'
 import { ConfigError } from '../lib/errors.ts'
 import type { Store } from '../store/store.ts'
+import { clickhouseTime } from '../store/time.ts'
 import { CsvSyntaxError, parseCsv } from './csv.ts'
 import { type LabelLine, labelLineSchema, labelsOf, REVIEW_METRICS, type ReviewScorer } from './labels.ts'
 

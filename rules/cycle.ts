@@ -6,6 +6,7 @@ import { type Alert, dedupKey, parseAlert } from '../alerts/alert.ts'
 import type { SinkName } from '../alerts/delivery.ts'
 import type { AlertEmitter } from '../alerts/emitter.ts'
 import { type AlertRecord, latestAlert, recordAlert, undeliveredAlerts } from '../alerts/history.ts'
+import { baselineKey, scopeKey } from '../contract/scope.ts'
 import { errorMessage } from '../lib/errors.ts'
 import type { Logger } from '../lib/log.ts'
 import { metricDefinition } from '../metrics/registry.ts'
@@ -15,7 +16,6 @@ import {
   reproduceSql,
   type ScopeStats,
   type StatsQuery,
-  scopeKey,
 } from '../metrics/scope-stats.ts'
 import type { Store } from '../store/store.ts'
 import { evaluateLook, type LookNumbers, type RuleState } from './evaluate.ts'
@@ -100,8 +100,8 @@ async function evaluateRule(deps: CycleDeps, rule: Rule, now: number, result: Cy
       to: now,
     }
     const rows = await fetchScopeStats(store, baselineQuery)
-    const map = new Map(rows.map((r) => [`${r.scope.segment}|${r.scope.modality}`, r]))
-    baselineFor = (s) => map.get(`${s.scope.segment}|${s.scope.modality}`)
+    const map = new Map(rows.map((r) => [baselineKey(r.scope), r]))
+    baselineFor = (s) => map.get(baselineKey(s.scope))
   } else if (comparison !== undefined && comparison !== 'last_stable') {
     baselineQuery = { ...base, from: now - comparison.trailing, to: periodStart }
     const rows = await fetchScopeStats(store, baselineQuery)

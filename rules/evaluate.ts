@@ -7,8 +7,9 @@
 // window, inside the hysteresis band). A resolved rule starts a fresh test; a new firing
 // within the cooldown is recorded but not paged until the cooldown has passed.
 
+import type { Scope } from '../contract/scope.ts'
 import type { MetricDefinition } from '../metrics/registry.ts'
-import type { Scope, ScopeStats } from '../metrics/scope-stats.ts'
+import type { ScopeStats } from '../metrics/scope-stats.ts'
 import {
   type GaussianObservation,
   gaussianMsprtStep,

@@ -3,10 +3,9 @@
 // (absolute, or a change against a baseline), a confidence and an action.
 
 import { z } from 'zod'
+import { ScopeWhereSchema } from '../contract/scope.ts'
 import { durationSchema } from '../lib/duration.ts'
 import { METRIC_NAMES, METRICS } from '../metrics/registry.ts'
-
-const scopeValue = z.string().min(1)
 
 export const RuleSchema = z
   .object({
@@ -15,16 +14,7 @@ export const RuleSchema = z
       error: () => `unknown metric; one of ${METRIC_NAMES.join(', ')}`,
     }),
     /** Scope filter: only scopes matching every given key are evaluated. */
-    where: z
-      .object({
-        model_version: scopeValue,
-        variant_id: scopeValue,
-        segment: scopeValue,
-        modality: scopeValue,
-      })
-      .partial()
-      .strict()
-      .default({}),
+    where: ScopeWhereSchema.default({}),
     /** Absolute triggers, in the metric's unit (a rate as a share: 0.01 = 1 %). */
     above: z.number().optional(),
     below: z.number().optional(),

@@ -1,7 +1,7 @@
 // Persists rule states in ClickHouse (rule_states), so evaluation survives restarts.
 
-import { clickhouseTime } from '../consumers/rows.ts'
 import type { Store } from '../store/store.ts'
+import { clickhouseTime } from '../store/time.ts'
 import type { RuleState } from './evaluate.ts'
 
 export async function loadRuleStates(store: Store, rule?: string): Promise<Map<string, RuleState>> {

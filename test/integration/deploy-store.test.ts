@@ -2,7 +2,6 @@
 // marks ordered by a strict clock, the last stable version as rollback target; and the same
 // through the HTTP routes a running instance serves, errors included.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { clickhouseTime } from '../../consumers/rows.ts'
 import {
   deploymentHistory,
   detectNewVersions,
@@ -18,6 +17,7 @@ import { createLogger } from '../../lib/log.ts'
 import { deploymentRoutes } from '../../server/deploy-routes.ts'
 import { type LocalServer, startLocalServer } from '../../server/http.ts'
 import type { Store } from '../../store/store.ts'
+import { clickhouseTime } from '../../store/time.ts'
 import { createTestStore } from '../helpers/store.ts'
 
 const T0 = Date.parse('2026-03-02T10:00:00.000Z')

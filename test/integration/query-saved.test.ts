@@ -1,12 +1,12 @@
 // Every shipped saved query runs on a migrated store with a few known rows and returns the
 // numbers worked out by hand here (windows, scopes, scorer versions kept apart).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { clickhouseTime } from '../../consumers/rows.ts'
 import { detectNewVersions, markStable } from '../../deploy/deployments.ts'
 import { METRIC_NAMES } from '../../metrics/registry.ts'
 import { findSavedQuery, loadSavedQueries } from '../../queries/catalog.ts'
 import { parseJsonEachRow, runSavedQuery } from '../../queries/run.ts'
 import type { Store } from '../../store/store.ts'
+import { clickhouseTime } from '../../store/time.ts'
 import { createTestStore } from '../helpers/store.ts'
 
 const T0 = Date.parse('2026-03-02T10:00:00.000Z')

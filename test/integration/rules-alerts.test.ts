@@ -7,11 +7,11 @@ import { createEmitterFromConfig } from '../../alerts/from-config.ts'
 import { verifyWebhookSignature } from '../../alerts/webhook.ts'
 import { parseConfig } from '../../config/load.ts'
 import type { Config } from '../../config/schema.ts'
-import { clickhouseTime } from '../../consumers/rows.ts'
 import { createKafka } from '../../lib/kafka-client.ts'
 import { runEvaluationCycle } from '../../rules/cycle.ts'
 import { createRng } from '../../stats/index.ts'
 import type { Store } from '../../store/store.ts'
+import { clickhouseTime } from '../../store/time.ts'
 import {
   type CaptureServer,
   pagerDutyAccepted,

@@ -3,6 +3,7 @@
 // stream, errors and flagged rows always in, and budget priorities.
 import { describe, expect, it } from 'vitest'
 import { parseConfig } from '../../config/load.ts'
+import { scopeLabel } from '../../contract/scope.ts'
 import {
   hashUnit,
   PRIORITY,
@@ -11,7 +12,6 @@ import {
   ruleForScope,
   type SampleCandidate,
   type SamplingPolicy,
-  scopeKey,
   selectSample,
 } from '../../jobs/sampler.ts'
 
@@ -102,7 +102,7 @@ describe('selectSample', () => {
   it('meets the minimum per scope per window on a skewed stream, and keeps the rate elsewhere', () => {
     const selected = selectSample(skewedStream(), policy())
     const perScope = new Map<string, number>()
-    for (const s of selected) perScope.set(scopeKey(s.row), (perScope.get(scopeKey(s.row)) ?? 0) + 1)
+    for (const s of selected) perScope.set(scopeLabel(s.row), (perScope.get(scopeLabel(s.row)) ?? 0) + 1)
     expect(perScope.get('v1 | control | legal_review | text')).toBe(7) // fewer than the minimum: all
     expect(perScope.get('v1 | control | customer_support | audio')).toBe(12)
     expect(perScope.get('v1 | control | invoice_extraction | text')).toBe(20) // 5% of 150 < 20: the minimum

@@ -3,6 +3,7 @@
 // commands find it. close() undoes all of that, in reverse order.
 
 import { mkdirSync } from 'node:fs'
+import { Registry } from 'prom-client'
 import { StoreLockedError } from '../lib/errors.ts'
 import { resolveAuth } from '../server/auth.ts'
 import { deploymentRoutes } from '../server/deploy-routes.ts'
@@ -10,6 +11,7 @@ import type { Route } from '../server/http.ts'
 import { type LocalServer, startLocalServer } from '../server/http.ts'
 import { sessionRoutes } from '../server/session-routes.ts'
 import { sqlRoute } from '../server/sql-route.ts'
+import { createTelemetry, type Telemetry } from '../server/telemetry.ts'
 import { verdictRoute } from '../server/verdict-route.ts'
 import {
   ensureLocalToken,
@@ -44,6 +46,8 @@ async function openWhenFree(ctx: AppContext, waitMs = 20_000): Promise<Store> {
 export interface OwnedStore {
   store: Store
   server: LocalServer
+  /** /metrics of this process: hand it the ingest service and job reports it should count. */
+  telemetry: Telemetry
   close(): Promise<void>
 }
 
@@ -73,6 +77,12 @@ export async function ownStore(
     throw error
   }
   let server: LocalServer | undefined
+  const telemetry = createTelemetry({
+    registry: new Registry(),
+    store,
+    log: ctx.log,
+    describe: { command, store: store.kind },
+  })
   try {
     await migrate(store, ctx.log)
     server = await startLocalServer({
@@ -83,10 +93,7 @@ export async function ownStore(
       allowedHosts: ctx.config.server.allowed_hosts,
       allowedOrigins: ctx.config.server.allowed_origins,
       routes: {
-        'GET /health': async () => ({
-          status: 200,
-          body: { status: 'ok', pid: process.pid, command, store: store.kind },
-        }),
+        ...telemetry.routes(),
         'POST /sql': sqlRoute(store, ctx.config.server.sql),
         'GET /verdict': verdictRoute(store, () => ctx.config.rules.map((r) => r.name)),
         ...deploymentRoutes(store),
@@ -117,6 +124,7 @@ export async function ownStore(
   return {
     store,
     server: owned,
+    telemetry,
     async close() {
       await owned.close()
       if (store.kind === 'embedded') removeInstanceFile(store.location)

@@ -38,6 +38,8 @@ export interface ChunkEvent extends IngestBatchResult {
   lastOffset: string
   highWatermark: string
   durationMs: number
+  /** Bytes of the chunk's message values, as read from Kafka. */
+  bytes: number
 }
 
 export interface IngestTotals {
@@ -61,6 +63,7 @@ export class IngestConsumer extends EventEmitter<{
   private readonly expected = new Map<string, string>()
   private readonly stopping = new AbortController()
   private running = false
+  private member = false
 
   constructor(private readonly options: IngestConsumerOptions) {
     super()
@@ -85,8 +88,22 @@ export class IngestConsumer extends EventEmitter<{
     }
   }
 
+  /** True between joining the consumer group and a rebalance, stop or crash (readiness). */
+  get inGroup(): boolean {
+    return this.member
+  }
+
   async start(): Promise<void> {
     const { options } = this
+    const { GROUP_JOIN, REBALANCING, STOP, CRASH, DISCONNECT } = this.consumer.events
+    this.consumer.on(GROUP_JOIN, () => {
+      this.member = true
+    })
+    for (const event of [REBALANCING, STOP, CRASH, DISCONNECT]) {
+      this.consumer.on(event, () => {
+        this.member = false
+      })
+    }
     await this.producer.connect()
     await this.consumer.connect()
     await this.consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true })
@@ -145,6 +162,7 @@ export class IngestConsumer extends EventEmitter<{
         lastOffset: last,
         highWatermark: batch.highWatermark,
         durationMs: Date.now() - begun,
+        bytes: chunk.reduce((sum, m) => sum + (m.value?.length ?? 0), 0),
       })
       await heartbeat()
     }

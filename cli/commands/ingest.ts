@@ -43,6 +43,7 @@ export const ingestCommand: Command = async (argv, io) => {
       groupId,
       onProgress: (p) => io.stderr(`${formatIngestProgress(p)}\n`),
     })
+    owned.telemetry.watchIngest(service)
     try {
       if (values['until-caught-up']) await service.waitUntilCaughtUp(io.signal)
       else await untilAborted(io.signal)

@@ -3,6 +3,7 @@
 
 import { Kafka, logLevel as KafkaLogLevel, type LogEntry } from 'kafkajs'
 import type { KafkaConfig } from '../config/schema.ts'
+import { kafkaLogLevel } from './kafka-log.ts'
 import type { Logger } from './log.ts'
 
 export interface KafkaClientOptions {
@@ -31,9 +32,10 @@ export function createKafka({ config, brokers, log, clientId }: KafkaClientOptio
       const { message, ...fields } = entry.log
       // kafkajs warns about its own partitioner default at every start: noise, not news.
       if (/KafkaJS v2.0.0 switched default partitioner/.test(message)) return
-      const level =
-        entry.level <= KafkaLogLevel.ERROR ? 'error' : entry.level === KafkaLogLevel.WARN ? 'warn' : 'debug'
-      kafkaLog[level](message, { namespace: entry.namespace, ...fields })
+      kafkaLog[kafkaLogLevel(entry.level, message, fields)](message, {
+        namespace: entry.namespace,
+        ...fields,
+      })
     },
   })
 }

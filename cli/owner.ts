@@ -6,6 +6,8 @@ import { mkdirSync } from 'node:fs'
 import { Registry } from 'prom-client'
 import { StoreLockedError } from '../lib/errors.ts'
 import { resolveAuth } from '../server/auth.ts'
+import { dashboardApi } from '../server/dashboard-api.ts'
+import { dashboardAssets } from '../server/dashboard-assets.ts'
 import { deploymentRoutes } from '../server/deploy-routes.ts'
 import type { Route } from '../server/http.ts'
 import { type LocalServer, startLocalServer } from '../server/http.ts'
@@ -94,6 +96,8 @@ export async function ownStore(
       allowedOrigins: ctx.config.server.allowed_origins,
       routes: {
         ...telemetry.routes(),
+        ...dashboardAssets(),
+        ...dashboardApi({ store, config: ctx.config, lag: () => telemetry.ingestLag() }),
         'POST /sql': sqlRoute(store, ctx.config.server.sql),
         'GET /verdict': verdictRoute(store, () => ctx.config.rules.map((r) => r.name)),
         ...deploymentRoutes(store),

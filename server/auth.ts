@@ -82,7 +82,13 @@ export function resolveAuth(
 /** The access a route needs: POST is a write unless it only reads (/sql) or logs in. */
 export function routeAccess(method: string, path: string): Access {
   if (method === 'GET') {
-    if (path === '/health' || path === '/ready' || path === '/' || path.startsWith('/assets/'))
+    if (
+      path === '/health' ||
+      path === '/ready' ||
+      path === '/' ||
+      path === '/favicon.ico' ||
+      path.startsWith('/assets/')
+    )
       return 'public'
     if (path === '/verdict') return 'verdict'
     return 'read'

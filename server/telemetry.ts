@@ -24,6 +24,8 @@ export interface Telemetry {
   watchIngest(service: IngestService): void
   /** A scheduler progress report (pass as, or call from, the scheduler's onProgress). */
   onJobReport(report: ProgressReport): void
+  /** Consumer-group lag of the watched ingest service; undefined when none or unknown. */
+  ingestLag(): Promise<number | undefined>
   /** GET /metrics, GET /health, GET /ready. */
   routes(): Record<string, Route>
 }
@@ -166,6 +168,9 @@ export function createTelemetry(options: {
         for (const [reason, n] of Object.entries(chunk.reasons)) deadLettered.inc({ reason }, n)
         insertSeconds.observe(chunk.durationMs / 1000)
       })
+    },
+    async ingestLag() {
+      return ingest ? (await ingest.lag())?.total : undefined
     },
     onJobReport(report) {
       const before = lastReport.get(report.job) ?? { done: 0, failed: 0, spendUsd: 0 }

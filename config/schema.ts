@@ -66,6 +66,42 @@ export const ClickHouseConfigSchema = z
   })
   .strict()
 
+const RedactPatternSchema = z
+  .object({
+    /** The marker is [NAME] in capitals, e.g. name: employee_id -> [EMPLOYEE_ID]. */
+    name: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'letters, digits and _ only'),
+    /** A JavaScript regular expression. */
+    regex: z.string().min(1),
+    flags: z
+      .string()
+      .regex(/^[gimsuy]*$/, 'JavaScript regex flags only (g i m s u y)')
+      .default('g'),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    try {
+      new RegExp(p.regex, p.flags)
+    } catch (error) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['regex'],
+        message: `not a valid regular expression: ${(error as Error).message}`,
+      })
+    }
+  })
+
+export const RedactConfigSchema = z
+  .object({
+    /** user@example.com -> [EMAIL] */
+    emails: z.boolean().default(false),
+    /** +1 415 555 0100, (030) 1234 5678 -> [PHONE]: 9 to 15 digits, so dates and short numbers stay. */
+    phone_numbers: z.boolean().default(false),
+    /** 13-19 digit runs (spaces or dashes allowed) that pass the Luhn check -> [CARD]. */
+    card_numbers: z.boolean().default(false),
+    patterns: z.array(RedactPatternSchema).default([]),
+  })
+  .strict()
+
 export const IngestConfigSchema = z
   .object({
     /** Rows per insert, at most. */
@@ -81,6 +117,8 @@ export const IngestConfigSchema = z
     /** Backoff while ClickHouse is unavailable: first delay and cap. Retries never give up. */
     retry_initial_ms: positiveInt.default(200),
     retry_max_ms: positiveInt.default(10_000),
+    /** Replace PII in user_input and model_output before they are stored. All off by default. */
+    redact: RedactConfigSchema.prefault({}),
   })
   .strict()
 

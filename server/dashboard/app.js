@@ -383,7 +383,7 @@ async function versionsPage() {
         ? `${version} is now ${result.deployment.status}`
         : `${version} was already ${result.deployment.status}`
       message.className = ''
-      setTimeout(route, 300)
+      refreshSoon()
     } catch (error) {
       message.replaceChildren(showError(error))
     }
@@ -493,7 +493,7 @@ async function reviewPage(skip = 0) {
               }),
             })
             message.textContent = `stored ${r.stored} label(s)`
-            setTimeout(route, 300)
+            refreshSoon()
           } catch (error) {
             message.replaceChildren(showError(error))
           }
@@ -613,6 +613,14 @@ function sqlPage() {
     ),
     result,
   ]
+}
+
+/** Re-render after a write, unless the user has moved to another page meanwhile. */
+function refreshSoon() {
+  const here = location.hash
+  setTimeout(() => {
+    if (location.hash === here) route()
+  }, 300)
 }
 
 async function route() {

@@ -38,6 +38,8 @@ async function sql(query: string): Promise<Record<string, unknown>[]> {
 }
 
 async function open(hash: string): Promise<void> {
+  // A fresh document per page: nothing left over from the previous test's page.
+  await page.goto('about:blank')
   await page.goto(`${url}/${hash}`)
   await page.waitForSelector(`#app[data-loaded="${hash.replace(/^#/, '') || '/'}"]`)
 }

@@ -1,7 +1,7 @@
 // The cost half of `npm run bench:detection`: 10 million synthetic interactions (7 days, two
 // model versions, two variants, 5 segments, 3 modalities) and ~200k scores written into the
 // embedded ClickHouse with INSERT ... SELECT, then one real evaluation cycle
-// (rules/cycle.ts: scorer version, rule states, candidate and baseline windows, decisions,
+// (jobs/evaluate/cycle.ts: scorer version, rule states, candidate and baseline windows, decisions,
 // state writes) timed, with every store call attributed to what it measured.
 
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -9,8 +9,8 @@ import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AlertEmitter } from '../alerts/emitter.ts'
 import { parseConfig } from '../config/load.ts'
+import { runEvaluationCycle } from '../jobs/evaluate/cycle.ts'
 import { silentLogger } from '../lib/log.ts'
-import { runEvaluationCycle } from '../rules/cycle.ts'
 import { EvaluationSchema, type Rule, RuleSchema } from '../rules/schema.ts'
 import { migrate } from '../store/migrate.ts'
 import { createStore, type Store } from '../store/store.ts'

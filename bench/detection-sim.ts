@@ -3,7 +3,7 @@
 // numbers at every look:
 //  - sequential: driftwatch's own evaluateLook with a real rule and the product's default
 //    evaluation settings (min_samples, pending_evaluations, confidence) — cumulative data
-//    since the start of the test period, as rules/cycle.ts measures it;
+//    since the start of the test period, as jobs/evaluate/cycle.ts measures it;
 //  - fixed_threshold: the rule's limit checked on the last window (the fewest whole minutes
 //    holding min_samples), firing at the first window over the limit;
 //  - per_window_ttest: the fixed-sample test at the rule's alpha re-run at every look on the

@@ -2,8 +2,8 @@
 // `jobs` — with the Kafka producer their rollback triggers need: connected only when
 // evaluate may run and alerts.kafka is on. close() disconnects it.
 
+import { monitorJobs } from '../jobs/evaluate/monitor-jobs.ts'
 import type { JobDefinition } from '../jobs/registry.ts'
-import { monitorJobs } from '../rules/monitor-jobs.ts'
 import type { Store } from '../store/store.ts'
 import { type AppContext, kafkaFor } from './context.ts'
 import type { CliIO } from './io.ts'

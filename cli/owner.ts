@@ -97,9 +97,9 @@ export async function ownStore(
       routes: {
         ...telemetry.routes(),
         ...dashboardAssets(),
-        ...dashboardApi({ store, config: ctx.config, lag: () => telemetry.ingestLag() }),
+        ...dashboardApi({ store, config: ctx.config, lag: () => telemetry.ingestLag(), log: ctx.log }),
         'POST /sql': sqlRoute(store, ctx.config.server.sql),
-        'GET /verdict': verdictRoute(store, () => ctx.config.rules.map((r) => r.name)),
+        'GET /verdict': verdictRoute(store, () => ctx.config.rules.map((r) => r.name), ctx.log),
         ...deploymentRoutes(store),
         ...sessionRoutes(auth),
         ...routes,

@@ -6,7 +6,7 @@
 import { ALL, SCOPE_COLUMNS, type Scope, type ScopeWhere } from '../contract/scope.ts'
 import type { Store } from '../store/store.ts'
 import { clickhouseTime } from '../store/time.ts'
-import type { MetricDefinition } from './registry.ts'
+import { METRICS, type MetricDefinition, metricDefinition } from './registry.ts'
 
 export interface ScopeStats {
   scope: Scope
@@ -39,19 +39,42 @@ export function quantileBandwidth(p: number): number {
   return Math.min(0.02, (1 - p) / 2, p / 2)
 }
 
+/** Where a metric's rows are and what is measured on each: one definition for every query. */
+function metricSource(m: MetricDefinition): { table: string; time: string; value: string; filter?: string } {
+  // No FINAL, here and in the saved queries rendered below (so both give the same numbers):
+  // the jobs write one row per (request, scorer_version, metric) (anti-join and insert
+  // tokens), and FINAL would merge every part of the window on each cycle.
+  if (m.source === 'scores') return { table: 'scores', time: 'interaction_ts', value: 'value' }
+  return { table: 'interactions', time: 'timestamp', value: `toFloat64(${m.expr})`, filter: m.filter }
+}
+
+/** The sufficient statistics toStats() reads, as SQL aggregates. */
+function aggregatesSql(m: MetricDefinition, value: string): string {
+  if (m.kind === 'rate') return `count() AS n, sum(${value}) AS x`
+  if (m.kind === 'mean') return `count() AS n, avg(${value}) AS mean, varSamp(${value}) AS variance`
+  const p = (m as { p: number }).p
+  const h = quantileBandwidth(p)
+  return `count() AS n, quantilesExact(${p - h}, ${p}, ${p + h})(${value}) AS qs`
+}
+
+/** The metric's value as one SQL aggregate: the same number toStats() computes from aggregatesSql(). */
+function valueSql(m: MetricDefinition, value: string): string {
+  if (m.kind === 'rate') return `sum(${value}) / count()`
+  if (m.kind === 'mean') return `avg(${value})`
+  const p = (m as { p: number }).p
+  const h = quantileBandwidth(p)
+  return `quantilesExact(${p - h}, ${p}, ${p + h})(${value})[2]`
+}
+
 export function buildScopeStatsQuery(q: StatsQuery): { sql: string; params: Record<string, unknown> } {
   const m = q.metric
   const params: Record<string, unknown> = { from: clickhouseTime(q.from), to: clickhouseTime(q.to) }
-  const conditions: string[] = []
-  let table: string
-  let value: string
-  let time: string
+  const source = metricSource(m)
+  const conditions: string[] = [
+    `${source.time} >= {from:DateTime64(3, 'UTC')}`,
+    `${source.time} < {to:DateTime64(3, 'UTC')}`,
+  ]
   if (m.source === 'scores') {
-    // No FINAL: the jobs write one row per (request, scorer_version, metric) (anti-join and
-    // insert tokens); FINAL would merge every part of the window on each cycle.
-    table = 'scores'
-    time = 'interaction_ts'
-    value = 'value'
     conditions.push(
       'scorer = {scorer:String}',
       'metric = {score_metric:String}',
@@ -60,13 +83,7 @@ export function buildScopeStatsQuery(q: StatsQuery): { sql: string; params: Reco
     params.scorer = m.scorer
     params.score_metric = m.scoreMetric
     params.scorer_version = q.scorerVersion ?? ''
-  } else {
-    table = 'interactions'
-    time = 'timestamp'
-    value = m.kind === 'rate' ? `toFloat64(${m.expr})` : `toFloat64(${m.expr})`
-    if (m.filter) conditions.push(m.filter)
-  }
-  conditions.unshift(`${time} >= {from:DateTime64(3, 'UTC')}`, `${time} < {to:DateTime64(3, 'UTC')}`)
+  } else if (source.filter) conditions.push(source.filter)
   for (const column of SCOPE_COLUMNS) {
     const wanted = q.where?.[column]
     if (wanted !== undefined && wanted !== ALL) {
@@ -74,24 +91,59 @@ export function buildScopeStatsQuery(q: StatsQuery): { sql: string; params: Reco
       params[`w_${column}`] = wanted
     }
   }
-  let aggregates: string
-  if (m.kind === 'rate') aggregates = `count() AS n, sum(${value}) AS x`
-  else if (m.kind === 'mean')
-    aggregates = `count() AS n, avg(${value}) AS mean, varSamp(${value}) AS variance`
-  else {
-    const p = (m as { p: number }).p
-    const h = quantileBandwidth(p)
-    aggregates = `count() AS n, quantilesExact(${p - h}, ${p}, ${p + h})(${value}) AS qs`
-  }
   const groups = q.poolVariants
     ? ['model_version', `'${ALL}' AS variant_id`, 'segment', 'modality']
     : [...SCOPE_COLUMNS]
   const groupBy = q.poolVariants ? 'model_version, segment, modality' : SCOPE_COLUMNS.join(', ')
-  const sql = `SELECT ${groups.join(', ')}, ${aggregates}
-FROM ${table}
+  const sql = `SELECT ${groups.join(', ')}, ${aggregatesSql(m, source.value)}
+FROM ${source.table}
 WHERE ${conditions.join('\n  AND ')}
 GROUP BY ${groupBy}`
   return { sql, params }
+}
+
+export interface MetricRowsOptions {
+  /** The window condition on a table's time column (`interaction_ts` or `timestamp`). */
+  window: (timeColumn: string) => string
+  /** Extra condition on the scope columns, e.g. a filter by query parameters. */
+  where?: string
+  /** SQL for the `variant` column; default variant_id (a baseline may pool: `'*'`). */
+  variant?: string
+  /** Condition per metric, e.g. "the metric param names this one" (constant: the branch is skipped). */
+  when?: (metric: MetricDefinition) => string
+  /** Only these metrics; default every metric of the registry. */
+  metrics?: readonly string[]
+}
+
+const sqlString = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`
+
+/**
+ * Every registry metric per scope as rows (model_version, variant, segment, modality,
+ * metric_name, scorer_version, n, value), rendered from the same definitions as the
+ * evaluator's queries: the saved queries and `status` show the numbers that page. Score
+ * metrics come per scorer_version (never mixed); the others with scorer_version ''.
+ */
+export function metricRowsSql(options: MetricRowsOptions): string {
+  const variant = options.variant ?? 'variant_id'
+  const names = options.metrics ?? Object.keys(METRICS)
+  return names
+    .map((name) => {
+      const m = metricDefinition(name)
+      const source = metricSource(m)
+      const conditions = [options.window(source.time)]
+      if (m.source === 'scores')
+        conditions.push(`scorer = ${sqlString(m.scorer)}`, `metric = ${sqlString(m.scoreMetric)}`)
+      else if (source.filter) conditions.push(source.filter)
+      if (options.where) conditions.push(options.where)
+      if (options.when) conditions.push(options.when(m))
+      const scorerVersion = m.source === 'scores' ? 'scorer_version' : "'' AS scorer_version"
+      return `SELECT model_version, ${variant} AS variant, segment, modality, ${sqlString(m.name)} AS metric_name,
+  ${scorerVersion}, count() AS n, ${valueSql(m, source.value)} AS value
+FROM ${source.table}
+WHERE ${conditions.map((c) => `(${c})`).join('\n  AND ')}
+GROUP BY model_version, variant, segment, modality${m.source === 'scores' ? ', scorer_version' : ''}`
+    })
+    .join('\n\nUNION ALL\n\n')
 }
 
 interface RawRow {

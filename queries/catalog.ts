@@ -5,13 +5,17 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ConfigError } from '../lib/errors.ts'
+import { metricQueries } from './metric-queries.ts'
 import { parseSavedQuery, QUERY_NAME, type SavedQuery, SavedQueryError } from './saved-query.ts'
 
 export const QUERIES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'sql', 'queries')
 
-/** Every `*.sql` of the folders, sorted by name; a name defined twice is an error. */
+/**
+ * The queries rendered from the metric registry (metric-queries.ts) and every `*.sql` of the
+ * folders, sorted by name; a name defined twice is an error.
+ */
 export function loadSavedQueries(dirs: readonly string[] = [QUERIES_DIR]): SavedQuery[] {
-  const byName = new Map<string, SavedQuery>()
+  const byName = new Map<string, SavedQuery>(metricQueries().map((q) => [q.name, q]))
   for (const dir of dirs) {
     let files: string[]
     try {

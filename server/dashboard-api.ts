@@ -7,7 +7,9 @@ import { z } from 'zod'
 import type { Config } from '../config/schema.ts'
 import { SCOPE_COLUMNS } from '../contract/scope.ts'
 import { storeDeployments } from '../deploy/api.ts'
+import { loadRuleStates } from '../jobs/evaluate/state-store.ts'
 import { ConfigError } from '../lib/errors.ts'
+import type { Logger } from '../lib/log.ts'
 import { metricDefinition } from '../metrics/registry.ts'
 import {
   fetchScopeStats,
@@ -18,7 +20,6 @@ import {
 import { metricKind, REVIEW_METRICS, type ReviewScorer, SCALES } from '../review/labels.ts'
 import { reviewStats } from '../review/stats.ts'
 import type { RuleState } from '../rules/evaluate.ts'
-import { loadRuleStates } from '../rules/state-store.ts'
 import { computeVerdict } from '../rules/verdict.ts'
 import type { Store } from '../store/store.ts'
 import { clickhouseTime } from '../store/time.ts'
@@ -34,6 +35,8 @@ export interface DashboardDeps {
   /** Consumer-group lag, when this process ingests. */
   lag?: () => Promise<number | undefined>
   now?: () => number
+  /** Where unreadable rule states are reported. */
+  log?: Logger
 }
 
 export function dashboardApi(deps: DashboardDeps): Record<string, Route> {
@@ -44,7 +47,7 @@ export function dashboardApi(deps: DashboardDeps): Record<string, Route> {
 
   return {
     'GET /api/overview': async () => {
-      const states = [...(await loadRuleStates(store)).values()]
+      const states = [...(await loadRuleStates(store, undefined, deps.log)).values()]
       const deployments = await storeDeployments(store).list()
       const lastStable = await storeDeployments(store).lastStable()
       const [ingest] = await store.query<{ last_5m: number; last_hour: number }>(
@@ -108,7 +111,7 @@ export function dashboardApi(deps: DashboardDeps): Record<string, Route> {
           fix: `one of ${ruleNames().join(', ')}`,
         })
       const metric = metricDefinition(rule.metric)
-      const states = [...(await loadRuleStates(store, name)).values()].sort(byStatus)
+      const states = [...(await loadRuleStates(store, name, deps.log)).values()].sort(byStatus)
       const scorerVersion =
         metric.source === 'scores'
           ? await latestScorerVersion(store, metric.scorer, metric.scoreMetric)
@@ -156,7 +159,7 @@ export function dashboardApi(deps: DashboardDeps): Record<string, Route> {
 
     'GET /api/versions': async () => {
       const api = storeDeployments(store)
-      const states = [...(await loadRuleStates(store)).values()]
+      const states = [...(await loadRuleStates(store, undefined, deps.log)).values()]
       return ok({
         deployments: (await api.list()).map((d) => ({
           ...d,

@@ -6,12 +6,12 @@
 
 import { Counter, collectDefaultMetrics, Gauge, Histogram, type Registry } from 'prom-client'
 import type { IngestService } from '../consumers/ingest-service.ts'
+import { EVALUATE_JOB } from '../jobs/evaluate/evaluate-job.ts'
+import { loadRuleStates } from '../jobs/evaluate/state-store.ts'
 import type { ProgressReport } from '../jobs/progress.ts'
 import { DEFAULT_SCHEDULES } from '../jobs/start-jobs.ts'
 import { errorMessage } from '../lib/errors.ts'
 import type { Logger } from '../lib/log.ts'
-import { EVALUATE_JOB } from '../rules/evaluate-job.ts'
-import { loadRuleStates } from '../rules/state-store.ts'
 import type { Store } from '../store/store.ts'
 import type { Route } from './http.ts'
 
@@ -142,7 +142,7 @@ export function createTelemetry(options: {
   const ruleStates = () => {
     if (Date.now() - statesAt > 1000) {
       statesAt = Date.now()
-      states = loadRuleStates(store).then(
+      states = loadRuleStates(store, undefined, log).then(
         (m) => [...m.values()].filter((s) => (RULE_STATUSES as readonly string[]).includes(s.status)),
         (error) => {
           log.warn('metrics: cannot read rule states', { error: errorMessage(error) })

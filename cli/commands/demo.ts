@@ -5,6 +5,7 @@
 
 import { lastStable, markStable } from '../../deploy/deployments.ts'
 import { kafkaUp } from '../../infra/kafka-local.ts'
+import { loadRuleStates } from '../../jobs/evaluate/state-store.ts'
 import { errorMessage } from '../../lib/errors.ts'
 import { createKafka } from '../../lib/kafka-client.ts'
 import { ensureTopics } from '../../lib/kafka-topics.ts'
@@ -13,7 +14,6 @@ import { produceSynthetic } from '../../producers/produce.ts'
 import { interactionJsonBytes } from '../../producers/synthetic.ts'
 import type { RuleState } from '../../rules/evaluate.ts'
 import { RuleSchema } from '../../rules/schema.ts'
-import { loadRuleStates } from '../../rules/state-store.ts'
 import { intFlag, numberFlag, parseCommandArgs } from '../args.ts'
 import { appContext } from '../context.ts'
 import type { Command } from '../io.ts'
@@ -109,7 +109,8 @@ export const demoCommand: Command = async (argv, io) => {
           io.stderr('demo: v1 marked stable (the rollback target); v2 is the canary\n')
         }
       },
-      onStatus: async (store) => io.stderr(formatRuleStates([...(await loadRuleStates(store)).values()])),
+      onStatus: async (store) =>
+        io.stderr(formatRuleStates([...(await loadRuleStates(store, undefined, ctx.log)).values()])),
       statusIntervalMs: 20_000,
     })
   } finally {

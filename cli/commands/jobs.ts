@@ -1,18 +1,18 @@
 // driftwatch jobs: the scheduler from the command line, with the jobs `driftwatch start`
 // runs: scoring (refusal, llama_guard, judge) first, then detect_versions and evaluate
-// (rules/monitor-jobs.ts).
+// (jobs/evaluate/monitor-jobs.ts).
 //   jobs                 run the scheduler in the foreground (owns the store) until stopped
 //   jobs list            the jobs, their schedules and last runs
 //   jobs run <name>      one job once, then exit (non-zero if it failed)
 //   jobs run-all --once  every job once in dependency order (scoring first); non-zero if one failed
 
+import { monitorJobs } from '../../jobs/evaluate/monitor-jobs.ts'
 import { LAST_RUN_PER_JOB_SQL } from '../../jobs/job-runs.ts'
 import { formatDuration, formatJobProgress, formatUsd } from '../../jobs/progress.ts'
 import type { JobDefinition } from '../../jobs/registry.ts'
 import type { RunResult, Scheduler } from '../../jobs/scheduler.ts'
 import { createJobsScheduler, plannedJobs, startJobs } from '../../jobs/start-jobs.ts'
 import { ConfigError, errorMessage } from '../../lib/errors.ts'
-import { monitorJobs } from '../../rules/monitor-jobs.ts'
 import { migrate } from '../../store/migrate.ts'
 import type { Store } from '../../store/store.ts'
 import { choiceFlag, parseCommandArgs } from '../args.ts'

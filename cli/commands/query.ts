@@ -1,4 +1,5 @@
-// driftwatch query [NAME]: lists the saved investigation queries (sql/queries/*.sql), or
+// driftwatch query [NAME]: lists the saved investigation queries (sql/queries/*.sql and the
+// metric queries rendered from the registry, queries/metric-queries.ts), or
 // runs one with checked, typed --param values. Runs read-only, like `driftwatch sql`,
 // through the running instance when one owns the embedded store.
 

@@ -128,6 +128,20 @@ describe('end to end from the CLI', () => {
     expect(rules.filter((r) => r.status === 'firing').map((r) => `${r.rule}:${r.model_version}`)).toContain(
       'refusal-spike:v2',
     )
+    // Traffic per scope comes from the metric registry: requests, error_rate and p99 per scope.
+    const scopes = JSON.parse(status.stdout).scopes as {
+      requests: number
+      error_rate: number
+      model_version: string
+    }[]
+    expect(scopes.length).toBeGreaterThan(0)
+    for (const s of scopes) {
+      expect(Number(s.requests)).toBeGreaterThan(0)
+      expect(s.error_rate).toBeGreaterThanOrEqual(0)
+    }
+    const table = await runCli(['status'], env)
+    expect(table.code, table.stderr).toBe(0)
+    expect(table.stdout).toMatch(/latency_p99_ms[\s\S]*Rules \(\d+ configured\)[\s\S]*refusal-spike/)
 
     const serve = startCli(['serve'], env)
     try {

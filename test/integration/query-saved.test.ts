@@ -2,7 +2,8 @@
 // numbers worked out by hand here (windows, scopes, scorer versions kept apart).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { detectNewVersions, markStable } from '../../deploy/deployments.ts'
-import { METRIC_NAMES } from '../../metrics/registry.ts'
+import { METRIC_NAMES, METRICS } from '../../metrics/registry.ts'
+import { fetchScopeStats } from '../../metrics/scope-stats.ts'
 import { findSavedQuery, loadSavedQueries } from '../../queries/catalog.ts'
 import { parseJsonEachRow, runSavedQuery } from '../../queries/run.ts'
 import type { Store } from '../../store/store.ts'
@@ -210,6 +211,41 @@ describe('saved query rule-window', () => {
       metric: 'error_rate',
     })
     expect(rows.map((r) => r.n)).toEqual([11])
+  })
+})
+
+describe('rule-window and the evaluator', () => {
+  it('give the same n and value for every metric and scope on one fixture', async () => {
+    const rows = await run<Row>('rule-window', WINDOW)
+    const from = Date.parse(WINDOW.from)
+    const to = Date.parse(WINDOW.to)
+    const fromEvaluator: Row[] = []
+    for (const metric of Object.values(METRICS)) {
+      const versions =
+        metric.source === 'scores'
+          ? [...new Set(rows.filter((r) => r.metric === metric.name).map((r) => String(r.scorer_version)))]
+          : ['']
+      for (const scorerVersion of versions) {
+        for (const s of await fetchScopeStats(store, { metric, from, to, scorerVersion })) {
+          if (s.n === 0) continue
+          fromEvaluator.push({
+            ...s.scope,
+            metric: metric.name,
+            scorer_version: scorerVersion,
+            n: s.n,
+            value: s.value,
+          })
+        }
+      }
+    }
+    const key = (r: Row) =>
+      [r.model_version, r.variant_id, r.segment, r.modality, r.metric, r.scorer_version].join('\u0000')
+    const sorted = (list: Row[]) =>
+      list
+        .map((r) => ({ ...r, n: Number(r.n), value: Number(r.value) }))
+        .sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0))
+    expect(rows.length).toBeGreaterThan(20)
+    expect(sorted(rows)).toEqual(sorted(fromEvaluator))
   })
 })
 

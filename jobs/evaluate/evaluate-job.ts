@@ -1,8 +1,8 @@
 // The `evaluate` job: one evaluation cycle of every rule, scheduled after the scoring jobs.
 // Its dependencies (emitter, rollback target) are passed in, so tests and the CLI choose them.
 
-import type { AlertEmitter } from '../alerts/emitter.ts'
-import type { JobDefinition } from '../jobs/registry.ts'
+import type { AlertEmitter } from '../../alerts/emitter.ts'
+import type { JobDefinition } from '../registry.ts'
 import { runEvaluationCycle } from './cycle.ts'
 
 export const EVALUATE_JOB = 'evaluate'

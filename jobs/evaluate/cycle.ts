@@ -1,25 +1,26 @@
 // One evaluation cycle: for every rule, measure its scopes in ClickHouse (metrics/), decide
-// each scope purely (rules/evaluate.ts), persist the states, and tell (alerts/) — paging
-// once per incident, completing any delivery a crash left unfinished.
+// each scope purely (rules/evaluate.ts), persist the states, and hand every fire or resolve
+// to the incident book (incidents.ts), which pages once per incident and completes any
+// delivery a crash left unfinished.
 
-import { type Alert, dedupKey, parseAlert } from '../alerts/alert.ts'
-import type { SinkName } from '../alerts/delivery.ts'
-import type { AlertEmitter } from '../alerts/emitter.ts'
-import { type AlertRecord, latestAlert, recordAlert, undeliveredAlerts } from '../alerts/history.ts'
-import { baselineKey, scopeKey } from '../contract/scope.ts'
-import { errorMessage } from '../lib/errors.ts'
-import type { Logger } from '../lib/log.ts'
-import { metricDefinition } from '../metrics/registry.ts'
+import { type Alert, dedupKey, parseAlert } from '../../alerts/alert.ts'
+import type { AlertEmitter } from '../../alerts/emitter.ts'
+import { baselineKey, scopeKey } from '../../contract/scope.ts'
+import { errorMessage } from '../../lib/errors.ts'
+import type { Logger } from '../../lib/log.ts'
+import { metricDefinition } from '../../metrics/registry.ts'
 import {
   fetchScopeStats,
   latestScorerVersion,
   reproduceSql,
   type ScopeStats,
   type StatsQuery,
-} from '../metrics/scope-stats.ts'
-import type { Store } from '../store/store.ts'
-import { evaluateLook, type LookNumbers, type RuleState } from './evaluate.ts'
-import type { EvaluationSettings, Rule } from './schema.ts'
+} from '../../metrics/scope-stats.ts'
+import { evaluateLook, type LookNumbers, type RuleState } from '../../rules/evaluate.ts'
+import type { EvaluationSettings, Rule } from '../../rules/schema.ts'
+import type { Store } from '../../store/store.ts'
+import { isoTime } from '../../store/time.ts'
+import { createIncidents, type Incidents } from './incidents.ts'
 import { loadRuleStates, saveRuleStates } from './state-store.ts'
 
 export interface CycleDeps {
@@ -45,10 +46,11 @@ export async function runEvaluationCycle(deps: CycleDeps): Promise<CycleResult> 
   const started = Date.now()
   const now = deps.now ?? Date.now()
   const result: CycleResult = { looks: 0, fired: [], resolved: [], states: [], durationMs: 0 }
-  await completeDeliveries(deps)
+  const incidents = createIncidents({ store: deps.store, emitter: deps.emitter, log: deps.log })
+  await incidents.sendOwed()
   for (const rule of deps.rules) {
     try {
-      await evaluateRule(deps, rule, now, result)
+      await evaluateRule(deps, incidents, rule, now, result)
     } catch (error) {
       deps.log.error('rule evaluation failed', { rule: rule.name, error: errorMessage(error) })
       throw error
@@ -58,7 +60,13 @@ export async function runEvaluationCycle(deps: CycleDeps): Promise<CycleResult> 
   return result
 }
 
-async function evaluateRule(deps: CycleDeps, rule: Rule, now: number, result: CycleResult): Promise<void> {
+async function evaluateRule(
+  deps: CycleDeps,
+  incidents: Incidents,
+  rule: Rule,
+  now: number,
+  result: CycleResult,
+): Promise<void> {
   const { store, settings } = deps
   const metric = metricDefinition(rule.metric)
   let scorerVersion = ''
@@ -68,7 +76,7 @@ async function evaluateRule(deps: CycleDeps, rule: Rule, now: number, result: Cy
     scorerVersion = latest
   }
   const periodStart = Math.floor(now / settings.test_period) * settings.test_period
-  const states = await loadRuleStates(store, rule.name)
+  const states = await loadRuleStates(store, rule.name, deps.log)
   const base: Omit<StatsQuery, 'from' | 'to'> = { metric, where: rule.where, scorerVersion }
 
   // Candidate statistics, cumulative since each test's start. Tests share the period start,
@@ -164,8 +172,8 @@ async function evaluateRule(deps: CycleDeps, rule: Rule, now: number, result: Cy
         windowStart: previous?.started_at ?? look.state.started_at,
       })
       // The state is saved with the alert intent, before sending: a restart never re-pages.
-      await deliver(deps, alert, look.state)
-      ;(look.transition === 'fire' ? result.fired : result.resolved).push(alert)
+      const sent = await incidents.transition(alert, look.state)
+      ;(look.transition === 'fire' ? result.fired : result.resolved).push(sent)
     } else {
       toSave.push(look.state)
     }
@@ -188,7 +196,6 @@ function buildAlert(
   transition: 'fire' | 'resolve',
   ctx: AlertContext,
 ): Alert {
-  const iso = (ms: number) => new Date(ms).toISOString()
   const last = transition === 'resolve' ? (state.last ?? numbers) : numbers
   return parseAlert({
     rule: rule.name,
@@ -206,66 +213,13 @@ function buildAlert(
     ci_high: last.ci_high,
     n: numbers.n,
     baseline_n: numbers.baseline_n,
-    window: { start: iso(Math.min(ctx.windowStart, ctx.now)), end: iso(ctx.now) },
+    window: { start: isoTime(Math.min(ctx.windowStart, ctx.now)), end: isoTime(ctx.now) },
     from_version: state.scope.model_version,
     to_version: ctx.toVersion === state.scope.model_version ? null : ctx.toVersion,
-    fired_at: iso(state.fired_at ?? ctx.now),
-    resolved_at: transition === 'resolve' ? iso(state.resolved_at ?? ctx.now) : null,
+    fired_at: isoTime(state.fired_at ?? ctx.now),
+    resolved_at: transition === 'resolve' ? isoTime(state.resolved_at ?? ctx.now) : null,
     dedup_key: state.dedup_key,
     reproduce_sql: ctx.reproduce,
     message: numbers.message,
   })
-}
-
-/** Records the intent and the state, sends, then records which sinks confirmed. */
-async function deliver(deps: CycleDeps, decided: Alert, state: RuleState): Promise<void> {
-  let alert = decided
-  if (alert.state === 'firing') {
-    // An incident already open under this key (a crash between recording it and saving the
-    // state) is the same incident: same fired_at, same alert_id, only missing sinks are sent.
-    const open = await latestAlert(deps.store, alert.dedup_key)
-    if (open?.state === 'firing') {
-      alert = { ...alert, fired_at: open.fired_at }
-      state.fired_at = Date.parse(open.fired_at)
-      await saveRuleStates(deps.store, [state])
-      const [pending] = (await undeliveredAlerts(deps.store)).filter(
-        (r) => r.alert.dedup_key === alert.dedup_key,
-      )
-      if (pending) await send(deps, pending)
-      return
-    }
-  }
-  const sinks = deps.emitter.sinksFor(alert)
-  await recordAlert(deps.store, { alert, sinks, sentTo: [], lastError: '' })
-  await saveRuleStates(deps.store, [state])
-  await send(deps, { alert, sinks, sentTo: [], lastError: '' })
-}
-
-async function send(deps: CycleDeps, record: AlertRecord): Promise<void> {
-  const missing = record.sinks.filter((s) => !record.sentTo.includes(s))
-  if (missing.length === 0) return
-  const results = await deps.emitter.emit(record.alert, { sinks: missing })
-  const sentTo: SinkName[] = [...record.sentTo, ...results.filter((r) => r.ok).map((r) => r.sink)]
-  const errors = results.filter((r) => !r.ok).map((r) => `${r.sink}: ${r.error}`)
-  for (const r of results) {
-    const fields = {
-      rule: record.alert.rule,
-      dedup_key: record.alert.dedup_key,
-      state: record.alert.state,
-      sink: r.sink,
-      attempts: r.attempts,
-    }
-    if (r.ok) deps.log.info('alert delivered', fields)
-    else deps.log.error('alert delivery failed; retried next cycle', { ...fields, error: r.error })
-  }
-  await recordAlert(deps.store, {
-    alert: record.alert,
-    sinks: record.sinks,
-    sentTo,
-    lastError: errors.join('; '),
-  })
-}
-
-async function completeDeliveries(deps: CycleDeps): Promise<void> {
-  for (const record of await undeliveredAlerts(deps.store)) await send(deps, record)
 }

@@ -3,13 +3,13 @@
 // `evaluate` (every rule, then alerts). Scoring jobs are registered before them.
 
 import type { Producer } from 'kafkajs'
-import { createEmitterFromConfig } from '../alerts/from-config.ts'
-import type { Config } from '../config/schema.ts'
-import { detectNewVersions, lastStable } from '../deploy/deployments.ts'
-import type { JobDefinition } from '../jobs/registry.ts'
-import { plannedJobs } from '../jobs/start-jobs.ts'
-import type { Logger } from '../lib/log.ts'
-import type { Store } from '../store/store.ts'
+import { createEmitterFromConfig } from '../../alerts/from-config.ts'
+import type { Config } from '../../config/schema.ts'
+import { detectNewVersions, lastStable } from '../../deploy/deployments.ts'
+import type { Logger } from '../../lib/log.ts'
+import type { Store } from '../../store/store.ts'
+import type { JobDefinition } from '../registry.ts'
+import { plannedJobs } from '../start-jobs.ts'
 import { createEvaluateJob } from './evaluate-job.ts'
 
 export interface MonitorJobsOptions {

@@ -7,7 +7,7 @@ import { kafkaStatus } from '../infra/kafka-local.ts'
 import { StoreLockedError } from '../lib/errors.ts'
 import { createKafka } from '../lib/kafka-client.ts'
 import { createLogger, type Logger } from '../lib/log.ts'
-import { readInstanceFile, storeLockedError, waitForInstanceUrl } from '../store/instance.ts'
+import { readInstanceFile, readLocalToken, storeLockedError, waitForInstanceUrl } from '../store/instance.ts'
 import { createStore, embeddedDataDir, type Store } from '../store/store.ts'
 import type { CliIO } from './io.ts'
 
@@ -40,7 +40,31 @@ export async function kafkaFor(ctx: AppContext, clientId?: string) {
 }
 
 export function openStore(ctx: AppContext): Promise<Store> {
-  return createStore(ctx.config.clickhouse, { cwd: ctx.io.cwd })
+  return createStore(ctx.config.clickhouse, { cwd: ctx.io.cwd, readOnlyLimits: sqlLimits(ctx.config) })
+}
+
+/** ClickHouse settings that bound every read-only (ad hoc) query: server.sql. */
+export function sqlLimits(config: Config): Record<string, number | string> {
+  const sql = config.server.sql
+  return {
+    max_execution_time: sql.max_execution_time,
+    max_memory_usage: sql.max_memory_usage,
+    max_result_rows: sql.max_result_rows,
+    max_result_bytes: sql.max_result_bytes,
+    result_overflow_mode: 'throw',
+  }
+}
+
+/**
+ * Headers that authenticate this CLI to a running owner: the admin token from the env var
+ * named by server.auth.admin_token_env, else the local-mode token the owner wrote to
+ * <data_dir>/token (readable by the same user only).
+ */
+export function instanceHeaders(ctx: AppContext): Record<string, string> {
+  const token =
+    ctx.io.env[ctx.config.server.auth.admin_token_env]?.trim() ||
+    readLocalToken(embeddedDataDir(ctx.config.clickhouse, ctx.io.cwd))
+  return token ? { authorization: `Bearer ${token}` } : {}
 }
 
 /**
@@ -50,7 +74,7 @@ export function openStore(ctx: AppContext): Promise<Store> {
  */
 export async function reachStore<T>(
   ctx: AppContext,
-  viaHttp: (url: string) => Promise<T>,
+  viaHttp: (url: string, headers: Record<string, string>) => Promise<T>,
   direct: (store: Store) => Promise<T>,
 ): Promise<T> {
   if (!ctx.config.clickhouse.url) {
@@ -58,7 +82,7 @@ export async function reachStore<T>(
     const owner = readInstanceFile(dataDir)
     if (owner) {
       const url = owner.url ?? (await waitForInstanceUrl(dataDir, 30_000))
-      if (url) return viaHttp(url)
+      if (url) return viaHttp(url, instanceHeaders(ctx))
       throw storeLockedError(dataDir, readInstanceFile(dataDir), undefined)
     }
     let store: Store
@@ -69,7 +93,7 @@ export async function reachStore<T>(
       if (!(error instanceof StoreLockedError)) throw error
       const url = await waitForInstanceUrl(dataDir, 30_000)
       if (!url) throw error
-      return viaHttp(url)
+      return viaHttp(url, instanceHeaders(ctx))
     }
     try {
       return await direct(store)

@@ -3,14 +3,21 @@
 // commands find it. close() undoes all of that, in reverse order.
 
 import { mkdirSync } from 'node:fs'
+import { Registry } from 'prom-client'
 import { StoreLockedError } from '../lib/errors.ts'
+import { resolveAuth } from '../server/auth.ts'
+import { dashboardApi } from '../server/dashboard-api.ts'
+import { dashboardAssets } from '../server/dashboard-assets.ts'
 import { deploymentRoutes } from '../server/deploy-routes.ts'
 import { experimentRoutes } from '../server/experiment-routes.ts'
 import type { Route } from '../server/http.ts'
 import { type LocalServer, startLocalServer } from '../server/http.ts'
+import { sessionRoutes } from '../server/session-routes.ts'
 import { sqlRoute } from '../server/sql-route.ts'
+import { createTelemetry, type Telemetry } from '../server/telemetry.ts'
 import { verdictRoute } from '../server/verdict-route.ts'
 import {
+  ensureLocalToken,
   readInstanceFile,
   removeInstanceFile,
   storeLockedError,
@@ -42,6 +49,8 @@ async function openWhenFree(ctx: AppContext, waitMs = 20_000): Promise<Store> {
 export interface OwnedStore {
   store: Store
   server: LocalServer
+  /** /metrics of this process: hand it the ingest service and job reports it should count. */
+  telemetry: Telemetry
   close(): Promise<void>
 }
 
@@ -55,6 +64,8 @@ export async function ownStore(
   const embedded = !ctx.config.clickhouse.url
   const dataDir = embeddedDataDir(ctx.config.clickhouse, ctx.io.cwd)
   const startedAt = new Date().toISOString()
+  // Before anything opens or listens: a non-loopback bind without tokens stops here.
+  const auth = resolveAuth(ctx.config.server, ctx.io.env, () => ensureLocalToken(dataDir))
   if (embedded) {
     mkdirSync(dataDir, { recursive: true })
     const current = readInstanceFile(dataDir)
@@ -69,21 +80,30 @@ export async function ownStore(
     throw error
   }
   let server: LocalServer | undefined
+  const telemetry = createTelemetry({
+    registry: new Registry(),
+    store,
+    log: ctx.log,
+    describe: { command, store: store.kind },
+  })
   try {
     await migrate(store, ctx.log)
     server = await startLocalServer({
       host: ctx.config.server.host,
       port: ctx.config.server.port,
       log: ctx.log,
+      auth,
+      allowedHosts: ctx.config.server.allowed_hosts,
+      allowedOrigins: ctx.config.server.allowed_origins,
       routes: {
-        'GET /health': async () => ({
-          status: 200,
-          body: { status: 'ok', pid: process.pid, command, store: store.kind },
-        }),
-        'POST /sql': sqlRoute(store),
+        ...telemetry.routes(),
+        ...dashboardAssets(),
+        ...dashboardApi({ store, config: ctx.config, lag: () => telemetry.ingestLag(), log: ctx.log }),
+        'POST /sql': sqlRoute(store, ctx.config.server.sql),
         'GET /verdict': verdictRoute(store, () => ctx.config.rules.map((r) => r.name), ctx.log),
         ...deploymentRoutes(store),
         ...experimentRoutes(store),
+        ...sessionRoutes(auth),
         ...routes,
       },
     })
@@ -100,11 +120,17 @@ export async function ownStore(
       started_at: startedAt,
     })
   }
-  ctx.log.info('store ready', { store: store.kind, location: store.location, http: server.url })
+  ctx.log.info('store ready', {
+    store: store.kind,
+    location: store.location,
+    http: server.url,
+    auth: auth.mode === 'local' ? 'local (writes need <data_dir>/token)' : Object.keys(auth.tokens).join(','),
+  })
   const owned = server
   return {
     store,
     server: owned,
+    telemetry,
     async close() {
       await owned.close()
       if (store.kind === 'embedded') removeInstanceFile(store.location)

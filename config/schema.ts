@@ -68,6 +68,42 @@ export const ClickHouseConfigSchema = z
   })
   .strict()
 
+const RedactPatternSchema = z
+  .object({
+    /** The marker is [NAME] in capitals, e.g. name: employee_id -> [EMPLOYEE_ID]. */
+    name: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'letters, digits and _ only'),
+    /** A JavaScript regular expression. */
+    regex: z.string().min(1),
+    flags: z
+      .string()
+      .regex(/^[gimsuy]*$/, 'JavaScript regex flags only (g i m s u y)')
+      .default('g'),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    try {
+      new RegExp(p.regex, p.flags)
+    } catch (error) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['regex'],
+        message: `not a valid regular expression: ${(error as Error).message}`,
+      })
+    }
+  })
+
+export const RedactConfigSchema = z
+  .object({
+    /** user@example.com -> [EMAIL] */
+    emails: z.boolean().default(false),
+    /** +1 415 555 0100, (030) 1234 5678 -> [PHONE]: 9 to 15 digits, so dates and short numbers stay. */
+    phone_numbers: z.boolean().default(false),
+    /** 13-19 digit runs (spaces or dashes allowed) that pass the Luhn check -> [CARD]. */
+    card_numbers: z.boolean().default(false),
+    patterns: z.array(RedactPatternSchema).default([]),
+  })
+  .strict()
+
 export const IngestConfigSchema = z
   .object({
     /** Rows per insert, at most. */
@@ -83,15 +119,53 @@ export const IngestConfigSchema = z
     /** Backoff while ClickHouse is unavailable: first delay and cap. Retries never give up. */
     retry_initial_ms: positiveInt.default(200),
     retry_max_ms: positiveInt.default(10_000),
+    /** Replace PII in user_input and model_output before they are stored. All off by default. */
+    redact: RedactConfigSchema.prefault({}),
+  })
+  .strict()
+
+const envName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable, e.g. DRIFTWATCH_ADMIN_TOKEN')
+
+export const ServerAuthConfigSchema = z
+  .object({
+    /** NAME of the env var holding the admin token (writes: deployment marks, review labels; and everything a reader may do). */
+    admin_token_env: envName.default('DRIFTWATCH_ADMIN_TOKEN'),
+    /** NAME of the env var holding the reader token (dashboard, /sql, /metrics, status). */
+    read_token_env: envName.default('DRIFTWATCH_READ_TOKEN'),
+    /** NAME of the env var holding the verdict token (GET /verdict only, for Argo Rollouts). */
+    verdict_token_env: envName.default('DRIFTWATCH_VERDICT_TOKEN'),
+  })
+  .strict()
+
+export const ServerSqlConfigSchema = z
+  .object({
+    /** Seconds a /sql query (and the dashboard's console) may run; ClickHouse stops it after that. */
+    max_execution_time: z.number().positive().default(30),
+    /** Bytes of memory one query may use. Default 2 GiB. */
+    max_memory_usage: positiveInt.default(2 * 1024 ** 3),
+    /** Rows a result may have; more is an error, not a silent truncation. */
+    max_result_rows: positiveInt.default(1_000_000),
+    /** Bytes a result may have (uncompressed). Default 256 MiB. */
+    max_result_bytes: positiveInt.default(256 * 1024 ** 2),
+    /** /sql queries running at once; more are refused with 429. */
+    max_concurrent_queries: positiveInt.max(64).default(2),
   })
   .strict()
 
 export const ServerConfigSchema = z
   .object({
-    /** The local HTTP endpoint (read-only SQL, health, later verdicts). Bound to localhost by default. */
+    /** The HTTP endpoint (dashboard, /sql, /verdict, /metrics). Bound to loopback by default; any other address needs tokens (server.auth). */
     host: z.string().default('127.0.0.1'),
     /** 0 picks a free port; the running instance records it in <data_dir>/driftwatch-instance.json. Env DRIFTWATCH_HTTP_PORT. */
     port: port.default(8787),
+    auth: ServerAuthConfigSchema.prefault({}),
+    /** Origins (scheme://host:port) allowed to send writes besides the endpoint's own, e.g. a reverse proxy's. */
+    allowed_origins: z.array(z.string().url()).default([]),
+    /** Host header values (name or name:port) accepted besides the bound address; a wildcard bind with none accepts any. */
+    allowed_hosts: z.array(z.string().min(1)).default([]),
+    sql: ServerSqlConfigSchema.prefault({}),
   })
   .strict()
 
@@ -420,3 +494,4 @@ export type ScorersConfig = Config['scorers']
 export type LlamaGuardConfig = Config['scorers']['llama_guard']
 export type JudgeConfig = Config['scorers']['judge']
 export type ReviewConfig = Config['review']
+export type ServerConfig = Config['server']

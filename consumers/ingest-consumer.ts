@@ -43,6 +43,8 @@ export interface ChunkEvent extends IngestBatchResult {
   lastOffset: string
   highWatermark: string
   durationMs: number
+  /** Bytes of the chunk's message values, as read from Kafka. */
+  bytes: number
 }
 
 export interface IngestTotals {
@@ -66,6 +68,7 @@ export class IngestConsumer extends EventEmitter<{
   private readonly expected = new Map<string, string>()
   private readonly stopping = new AbortController()
   private running = false
+  private member = false
 
   constructor(private readonly options: IngestConsumerOptions) {
     super()
@@ -89,8 +92,22 @@ export class IngestConsumer extends EventEmitter<{
     }
   }
 
+  /** True between joining the consumer group and a rebalance, stop or crash (readiness). */
+  get inGroup(): boolean {
+    return this.member
+  }
+
   async start(): Promise<void> {
     const { options } = this
+    const { GROUP_JOIN, REBALANCING, STOP, CRASH, DISCONNECT } = this.consumer.events
+    this.consumer.on(GROUP_JOIN, () => {
+      this.member = true
+    })
+    for (const event of [REBALANCING, STOP, CRASH, DISCONNECT]) {
+      this.consumer.on(event, () => {
+        this.member = false
+      })
+    }
     const retry = {
       what: 'ingest consumer',
       brokers: options.brokers ?? [],
@@ -163,6 +180,7 @@ export class IngestConsumer extends EventEmitter<{
         lastOffset: last,
         highWatermark: batch.highWatermark,
         durationMs: Date.now() - begun,
+        bytes: chunk.reduce((sum, m) => sum + (m.value?.length ?? 0), 0),
       })
       await heartbeat()
     }

@@ -12,6 +12,7 @@ import type { Logger } from '../lib/log.ts'
 import type { Store } from '../store/store.ts'
 import { IngestConsumer } from './ingest-consumer.ts'
 import { type GroupLag, groupLag } from './lag.ts'
+import { createRedactor, redactingDecoder } from './redact.ts'
 
 export interface IngestServiceOptions {
   kafka: Kafka
@@ -59,7 +60,10 @@ export async function startIngestService(options: IngestServiceOptions): Promise
         password: config.schema_registry.password,
       })
     : undefined
-  const decoder = createDecoder({ registry, maxMessageBytes: config.ingest.max_message_bytes })
+  const decoder = redactingDecoder(
+    createDecoder({ registry, maxMessageBytes: config.ingest.max_message_bytes }),
+    createRedactor(config.ingest.redact),
+  )
   const consumer = new IngestConsumer({
     kafka,
     store,

@@ -13,13 +13,18 @@ export const MARK_PATHS: Record<MarkStatus, string> = {
   retired: '/deployments/mark-retired',
 }
 
-export function httpDeployments(baseUrl: string, fetchFn: typeof fetch = fetch): DeploymentsApi {
+export function httpDeployments(
+  baseUrl: string,
+  fetchFn: typeof fetch = fetch,
+  /** e.g. the Authorization header of the admin or local token. */
+  headers: Record<string, string> = {},
+): DeploymentsApi {
   const call = async <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> => {
     let response: Response
     try {
       response = await fetchFn(`${baseUrl}${path}`, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
       })
     } catch (error) {

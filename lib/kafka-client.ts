@@ -3,6 +3,7 @@
 // settings (config's `kafka` section has this shape, so `config.kafka` can be passed as is).
 
 import { Kafka, logLevel as KafkaLogLevel, type LogEntry } from 'kafkajs'
+import { kafkaLogLevel } from './kafka-log.ts'
 import type { Logger } from './log.ts'
 
 /** The connection settings createKafka reads (a subset of config's `kafka` section). */
@@ -38,9 +39,10 @@ export function createKafka({ config, brokers, log, clientId }: KafkaClientOptio
       const { message, ...fields } = entry.log
       // kafkajs warns about its own partitioner default at every start: noise, not news.
       if (/KafkaJS v2.0.0 switched default partitioner/.test(message)) return
-      const level =
-        entry.level <= KafkaLogLevel.ERROR ? 'error' : entry.level === KafkaLogLevel.WARN ? 'warn' : 'debug'
-      kafkaLog[level](message, { namespace: entry.namespace, ...fields })
+      kafkaLog[kafkaLogLevel(entry.level, message, fields)](message, {
+        namespace: entry.namespace,
+        ...fields,
+      })
     },
   })
 }

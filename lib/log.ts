@@ -1,7 +1,10 @@
-// Structured logs: one JSON object per line on stderr, so stdout stays free for command
-// output. No secrets and no raw user text at info level: callers log ids and counts.
+// Structured logs on stderr, so stdout stays free for command output: one JSON object per
+// line (DRIFTWATCH_LOG_FORMAT=json, the default) or one aligned `time LEVEL msg key=value`
+// line for people (pretty). Both carry the same fields. No secrets and no raw user text at
+// info level: callers log ids and counts.
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
+export type LogFormat = 'json' | 'pretty'
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 }
 
 export interface Logger {
@@ -14,6 +17,8 @@ export interface Logger {
 
 export interface LoggerOptions {
   level?: LogLevel
+  /** Default env DRIFTWATCH_LOG_FORMAT, else json. */
+  format?: LogFormat
   /** Where lines go; defaults to process.stderr. */
   write?: (line: string) => void
   fields?: Record<string, unknown>
@@ -23,10 +28,11 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const threshold = ORDER[options.level ?? parseLevel(process.env.DRIFTWATCH_LOG_LEVEL) ?? 'info']
   const write = options.write ?? ((line: string) => process.stderr.write(line))
   const base = options.fields ?? {}
+  const format = options.format ?? parseFormat(process.env.DRIFTWATCH_LOG_FORMAT)
   const emit = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[level] < threshold) return
     const record = { time: new Date().toISOString(), level, msg, ...base, ...fields }
-    write(`${JSON.stringify(record, replaceErrors)}\n`)
+    write(format === 'pretty' ? `${prettyLine(record)}\n` : `${JSON.stringify(record, replaceErrors)}\n`)
   }
   return {
     debug: (msg, fields) => emit('debug', msg, fields),
@@ -50,6 +56,24 @@ export const silentLogger: Logger = {
 
 function parseLevel(value: string | undefined): LogLevel | undefined {
   return value && value in ORDER ? (value as LogLevel) : undefined
+}
+
+function parseFormat(value: string | undefined): LogFormat {
+  return value === 'pretty' ? 'pretty' : 'json'
+}
+
+/** `2026-12-02T05:44:30.123Z WARN  msg key=value key="with space"`: same fields as JSON. */
+export function prettyLine(
+  record: { time: string; level: LogLevel; msg: string } & Record<string, unknown>,
+): string {
+  const { time, level, msg, ...fields } = record
+  const pairs = Object.entries(fields)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => {
+      const text = typeof v === 'string' ? v : JSON.stringify(v, replaceErrors)
+      return `${k}=${/^[^\s"=]+$/.test(text) ? text : JSON.stringify(text)}`
+    })
+  return [time, level.toUpperCase().padEnd(5), msg, ...pairs].join(' ')
 }
 
 function replaceErrors(_key: string, value: unknown): unknown {

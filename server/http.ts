@@ -6,18 +6,31 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { DriftwatchError, errorMessage } from '../lib/errors.ts'
 import type { Logger } from '../lib/log.ts'
+import {
+  type AuthSettings,
+  allowedHosts,
+  allowedOrigins,
+  type BindConfig,
+  decide,
+  type Policy,
+  type Role,
+} from './auth.ts'
 
 export interface HttpRequest {
   method: string
   path: string
   query: URLSearchParams
   body: unknown
+  headers: IncomingMessage['headers']
+  /** Who the request was authenticated as (anonymous: a public route, or a local-mode read). */
+  role: Role | 'anonymous'
 }
 
 export interface HttpResponse {
   status: number
   body: unknown
   contentType?: string
+  headers?: Record<string, string>
 }
 
 export type Route = (request: HttpRequest) => Promise<HttpResponse>
@@ -34,15 +47,31 @@ export async function startLocalServer(options: {
   port: number
   routes: Record<string, Route>
   log: Logger
+  /** Tokens (server/auth.ts resolveAuth). */
+  auth: AuthSettings
+  /** Host header names and write origins accepted besides the bound address's own. */
+  allowedHosts?: string[]
+  allowedOrigins?: string[]
 }): Promise<LocalServer> {
+  let policy: Policy | undefined
   const server = createServer((req, res) => {
-    handle(req, res, options.routes).catch((error) => {
+    handle(req, res, options.routes, policy!).catch((error) => {
       options.log.error('http handler failed', { error: errorMessage(error) })
       send(res, { status: 500, body: { error: errorMessage(error) } })
     })
   })
   await listen(server, options.host, options.port)
   const address = server.address() as AddressInfo
+  const bind: BindConfig = {
+    host: options.host,
+    allowed_hosts: options.allowedHosts ?? [],
+    allowed_origins: options.allowedOrigins ?? [],
+  }
+  policy = {
+    settings: options.auth,
+    hosts: allowedHosts(bind, address.port),
+    origins: allowedOrigins(bind, address.port),
+  }
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
   return {
     url: `http://${host}:${address.port}`,
@@ -58,9 +87,26 @@ async function handle(
   req: IncomingMessage,
   res: ServerResponse,
   routes: Record<string, Route>,
+  policy: Policy,
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost')
-  const route = routes[`${req.method} ${url.pathname}`]
+  const method = req.method ?? 'GET'
+  const decision = decide(policy, { method, path: url.pathname, headers: req.headers })
+  if (!decision.allowed) {
+    // Refused before the body is read: a refused write changes nothing.
+    send(res, {
+      status: decision.status,
+      body: {
+        error: decision.error,
+        code: decision.status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN',
+        fix: decision.fix,
+      },
+      headers: decision.status === 401 ? { 'www-authenticate': 'Bearer' } : undefined,
+    })
+    req.resume()
+    return
+  }
+  const route = routes[`${method} ${url.pathname}`] ?? prefixRoute(routes, method, url.pathname)
   if (!route) {
     send(res, {
       status: 404,
@@ -79,7 +125,17 @@ async function handle(
     }
   }
   try {
-    send(res, await route({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, body }))
+    send(
+      res,
+      await route({
+        method,
+        path: url.pathname,
+        query: url.searchParams,
+        body,
+        headers: req.headers,
+        role: decision.role,
+      }),
+    )
   } catch (error) {
     const status = error instanceof DriftwatchError && !error.retriable ? 400 : 500
     const code = error instanceof DriftwatchError ? error.code : 'INTERNAL'
@@ -96,11 +152,28 @@ async function handle(
 
 function send(res: ServerResponse, response: HttpResponse): void {
   if (res.headersSent) return
-  const text = typeof response.body === 'string' ? response.body : JSON.stringify(response.body)
+  const text =
+    typeof response.body === 'string' || Buffer.isBuffer(response.body)
+      ? response.body
+      : JSON.stringify(response.body)
   res.writeHead(response.status, {
     'content-type': response.contentType ?? 'application/json; charset=utf-8',
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'referrer-policy': 'no-referrer',
+    ...response.headers,
   })
   res.end(text)
+}
+
+/** A route registered as `GET /assets/*` serves every path under /assets/. */
+function prefixRoute(routes: Record<string, Route>, method: string, path: string): Route | undefined {
+  for (const [key, route] of Object.entries(routes)) {
+    if (!key.endsWith('/*')) continue
+    const [m, prefix] = key.slice(0, -1).split(' ')
+    if (m === method && prefix && path.startsWith(prefix)) return route
+  }
+  return undefined
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

@@ -3,7 +3,8 @@
 // listens; read commands (`driftwatch sql`) go through that endpoint instead of opening
 // the folder, and a second writer gets a message naming the owner.
 
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { StoreLockedError } from '../lib/errors.ts'
@@ -83,4 +84,30 @@ export function storeLockedError(
       ? 'read through it with `driftwatch sql`, or stop it before running a command that writes'
       : 'stop the other process, or set DRIFTWATCH_DATA_DIR to another folder',
   })
+}
+
+const TOKEN_FILE = 'token'
+
+/**
+ * The local-mode write token: kept in <data_dir>/token, readable by its owner only (0600),
+ * reused across restarts so an open dashboard session stays valid.
+ */
+export function ensureLocalToken(dataDir: string): string {
+  const file = join(dataDir, TOKEN_FILE)
+  const existing = readLocalToken(dataDir)
+  if (existing && (statSync(file).mode & 0o077) === 0) return existing
+  const token = randomBytes(32).toString('base64url')
+  mkdirSync(dataDir, { recursive: true })
+  writeFileSync(`${file}.tmp`, `${token}\n`, { mode: 0o600 })
+  chmodSync(`${file}.tmp`, 0o600)
+  renameSync(`${file}.tmp`, file)
+  return token
+}
+
+export function readLocalToken(dataDir: string): string | undefined {
+  try {
+    return readFileSync(join(dataDir, TOKEN_FILE), 'utf8').trim() || undefined
+  } catch {
+    return undefined
+  }
 }

@@ -63,6 +63,8 @@ export type ReadOnlyFormat =
 
 export interface CreateStoreOptions {
   cwd?: string
+  /** Settings bounding every queryReadOnly (max_execution_time, max_memory_usage, ...): server.sql. */
+  readOnlyLimits?: ClickHouseSettings
 }
 
 // 64-bit integers as JSON numbers, in one place: counts and offsets stay below 2^53.
@@ -75,14 +77,21 @@ export async function createStore(
   config: ClickHouseConfig,
   options: CreateStoreOptions = {},
 ): Promise<Store> {
-  return config.url ? createServerStore(config) : createEmbeddedStore(config, options.cwd ?? process.cwd())
+  const limits = options.readOnlyLimits ?? {}
+  return config.url
+    ? createServerStore(config, limits)
+    : createEmbeddedStore(config, options.cwd ?? process.cwd(), limits)
 }
 
 export function embeddedDataDir(config: ClickHouseConfig, cwd = process.cwd()): string {
   return resolve(cwd, config.data_dir)
 }
 
-async function createEmbeddedStore(config: ClickHouseConfig, cwd: string): Promise<Store> {
+async function createEmbeddedStore(
+  config: ClickHouseConfig,
+  cwd: string,
+  limits: ClickHouseSettings,
+): Promise<Store> {
   const dataDir = embeddedDataDir(config, cwd)
   mkdirSync(dataDir, { recursive: true })
   // chdb keeps SET and USE per session and for the session's life. So writes and the
@@ -116,6 +125,12 @@ async function createEmbeddedStore(config: ClickHouseConfig, cwd: string): Promi
     if (!reader) {
       reader = open()
       await run(() => reader!.command({ query: `USE ${config.database}` }))
+      // Limits first: once readonly = 1, no query of this session can change a setting,
+      // so a typed `SETTINGS max_execution_time = 0` cannot lift them.
+      for (const [key, value] of Object.entries(limits)) {
+        const literal = typeof value === 'number' ? String(value) : `'${String(value).replace(/'/g, "''")}'`
+        await run(() => reader!.command({ query: `SET ${key} = ${literal}` }))
+      }
       await run(() => reader!.command({ query: 'SET readonly = 1' }))
     }
     return reader
@@ -144,7 +159,7 @@ async function createEmbeddedStore(config: ClickHouseConfig, cwd: string): Promi
   })
 }
 
-async function createServerStore(config: ClickHouseConfig): Promise<Store> {
+async function createServerStore(config: ClickHouseConfig, limits: ClickHouseSettings): Promise<Store> {
   const url = new URL(config.url!)
   const plain = {
     url: config.url!,
@@ -170,8 +185,10 @@ async function createServerStore(config: ClickHouseConfig): Promise<Store> {
     location: url.toString(),
     client,
     readOnlyClient: async () => client,
-    // readonly=2 refuses writes and DDL but lets the client send its own settings.
-    readOnlySettings: { readonly: '2' },
+    // readonly=2 refuses writes and DDL but lets the client send its own settings (the
+    // limits); a query's own SETTINGS clause could raise them too, so on a shared server
+    // give driftwatch a user whose profile constrains them (docs/security.md).
+    readOnlySettings: { readonly: '2', ...limits },
     insertSettings: (token) => (token ? { insert_deduplication_token: token } : {}),
     insertRaw: async (table, body, options) => {
       const columns = options.columns ? ` (${options.columns.join(', ')})` : ''

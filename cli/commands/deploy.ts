@@ -125,7 +125,7 @@ export async function withDeployments<T>(
 ): Promise<T> {
   return reachStore(
     ctx,
-    (url) => fn(httpDeployments(url)),
+    (url, headers) => fn(httpDeployments(url, fetch, headers)),
     async (store) => {
       // A command may be the first to touch a fresh folder: the table must exist.
       await migrate(store, ctx.log)

@@ -45,6 +45,7 @@ export const ingestCommand: Command = async (argv, io) => {
       signal: io.signal,
       onProgress: (p) => io.stderr(`${formatIngestProgress(p)}\n`),
     })
+    owned.telemetry.watchIngest(service)
     try {
       if (values['until-caught-up']) await service.waitUntilCaughtUp(io.signal)
       else await untilAborted(io.signal)

@@ -92,7 +92,10 @@ async function runForeground(ctx: AppContext, io: CliIO): Promise<number> {
       cwd: io.cwd,
       signal: io.signal,
       jobs: monitor.jobs,
-      onProgress: (r) => io.stderr(`${formatJobProgress(r)}\n`),
+      onProgress: (r) => {
+        io.stderr(`${formatJobProgress(r)}\n`)
+        owned.telemetry.onJobReport(r)
+      },
     })
     const registry = scheduler.registry
     const names = registry.list().map((j) => `${j.name} (${registry.schedule(j.name)})`)

@@ -19,7 +19,7 @@ export const serveCommand: Command = async (argv, io) => {
   const owned = await ownStore(ctx, 'serve')
   try {
     io.stderr(
-      `serve: ${owned.server.url} (GET /health, GET /verdict?version=V, POST /sql, GET /deployments); Ctrl-C stops\n`,
+      `serve: ${owned.server.url} (dashboard at /, GET /health, /ready, /metrics, /verdict?version=V, POST /sql, GET /deployments); Ctrl-C stops\n`,
     )
     await untilAborted(io.signal)
     return 0

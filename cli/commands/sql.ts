@@ -47,20 +47,21 @@ export async function runReadOnly(
 ): Promise<string> {
   return reachStore(
     ctx,
-    (url) => viaInstance(url, query, params, format),
+    (url, headers) => viaInstance(url, headers, query, params, format),
     (store) => store.queryReadOnly(query, params, format),
   )
 }
 
 async function viaInstance(
   url: string,
+  headers: Record<string, string>,
   query: string,
   params: Record<string, unknown>,
   format: ReadOnlyFormat,
 ): Promise<string> {
   const response = await fetch(`${url}/sql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { ...headers, 'content-type': 'application/json' },
     body: JSON.stringify({ query, params, format }),
   })
   const text = await response.text()

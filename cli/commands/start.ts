@@ -2,6 +2,7 @@
 // HTTP endpoint — because the embedded store can be opened by one process only.
 
 import { startIngestService } from '../../consumers/ingest-service.ts'
+import { formatJobProgress } from '../../jobs/progress.ts'
 import { startJobs } from '../../jobs/start-jobs.ts'
 import type { Store } from '../../store/store.ts'
 import { parseCommandArgs } from '../args.ts'
@@ -54,6 +55,7 @@ export async function runMonitor(
       signal,
       onProgress: (p) => io.stderr(`${formatIngestProgress(p)}\n`),
     })
+    owned.telemetry.watchIngest(ingest)
     const monitor = await monitorSet(ctx, io, owned.store, true)
     const jobsStop = new AbortController()
     const scheduler = await startJobs({
@@ -64,6 +66,10 @@ export async function runMonitor(
       cwd: io.cwd,
       signal: jobsStop.signal,
       jobs: monitor.jobs,
+      onProgress: (report) => {
+        ctx.log.info(formatJobProgress(report), { job: report.job })
+        owned.telemetry.onJobReport(report)
+      },
     })
     io.stderr(
       `driftwatch: ${ctx.config.rules.length} rules; jobs ${scheduler.registry

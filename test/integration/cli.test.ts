@@ -47,6 +47,15 @@ describe('cli: bad input', () => {
     expect(r.stderr).toMatch(/fix:/)
   })
 
+  it('refuses to serve on 0.0.0.0 without tokens, naming the fix', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dw-wild-'))
+    writeFileSync(join(dir, 'dw.yaml'), 'server:\n  host: 0.0.0.0\n')
+    const r = await runCli(['serve', '--config', join(dir, 'dw.yaml')], env)
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/server.host is 0.0.0.0, a non-loopback address, and no token is configured/)
+    expect(r.stderr).toMatch(/fix: set DRIFTWATCH_ADMIN_TOKEN/)
+  })
+
   it('requires --synthetic for produce', async () => {
     const r = await runCli(['produce'], env)
     expect(r.code).toBe(2)

@@ -146,6 +146,7 @@ describe('deployments: over the HTTP routes', () => {
       port: 0,
       routes: deploymentRoutes(store),
       log: createLogger({ level: 'error' }),
+      auth: { mode: 'tokens', tokens: { admin: 'admin-secret' } },
     })
   })
   afterAll(async () => {
@@ -153,7 +154,7 @@ describe('deployments: over the HTTP routes', () => {
   })
 
   it('lists, marks and answers the rollback target like the store does', async () => {
-    const api = httpDeployments(server.url)
+    const api = httpDeployments(server.url, fetch, { authorization: 'Bearer admin-secret' })
     expect((await api.list()).map((d) => d.model_version).sort()).toEqual([
       'c1',
       'c2',
@@ -175,12 +176,13 @@ describe('deployments: over the HTTP routes', () => {
   })
 
   it('returns the same typed errors', async () => {
-    const api = httpDeployments(server.url)
+    const api = httpDeployments(server.url, fetch, { authorization: 'Bearer admin-secret' })
     const unknown = await api.mark('nope', 'stable').catch((e: unknown) => e)
     expect(unknown).toBeInstanceOf(DeploymentError)
     expect(unknown).toMatchObject({ code: 'UNKNOWN_VERSION', fix: expect.stringMatching(/--force/) })
     const response = await fetch(`${server.url}/deployments/mark-stable`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer admin-secret' },
       body: JSON.stringify({ version: 'v1', extra: 1 }),
     })
     expect(response.status).toBe(400)

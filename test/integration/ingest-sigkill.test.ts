@@ -13,6 +13,7 @@ const N = 100_000
 async function countVia(url: string): Promise<number> {
   const response = await fetch(`${url}/sql`, {
     method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ query: 'SELECT count() AS c FROM interactions' }),
   })
   if (!response.ok) return -1

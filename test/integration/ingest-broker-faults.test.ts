@@ -18,6 +18,7 @@ let exited = () => false
 async function countVia(url: string): Promise<number> {
   const response = await fetch(`${url}/sql`, {
     method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ query: 'SELECT count() AS c FROM interactions' }),
   })
   if (!response.ok) return -1

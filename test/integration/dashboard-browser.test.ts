@@ -10,6 +10,7 @@ import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type FakeOpenAI, startFakeOpenAI } from '../../fakes/openai-server.ts'
 import { type Running, runCli, startCli } from '../helpers/cli.ts'
+import { instanceSql } from '../helpers/instance.ts'
 import { createTopic, getBrokers, uniqueTopic } from '../helpers/kafka.ts'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
@@ -23,19 +24,7 @@ let url: string
 let browser: Browser
 let page: Page
 
-async function sql(query: string): Promise<Record<string, unknown>[]> {
-  const response = await fetch(`${url}/sql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query }),
-  })
-  const text = await response.text()
-  if (!response.ok) throw new Error(text)
-  return text
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l))
-}
+const sql = (query: string) => instanceSql(url, query)
 
 async function open(hash: string): Promise<void> {
   // A fresh document per page: nothing left over from the previous test's page.

@@ -3,35 +3,19 @@
 // waits for it with a clear log line, ingests once it is up, and rides out the broker being
 // stopped and started again (same port, same data) mid-stream. Exactly once at the end.
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { freePort, kafkaDown, kafkaUp } from '../../infra/kafka-local.ts'
+import { readInstanceFile } from '../../store/instance.ts'
 import { runCli, startCli } from '../helpers/cli.ts'
 import { produceJson } from '../helpers/ingest.ts'
+import { storedCount } from '../helpers/instance.ts'
 import { createTopic, uniqueTopic } from '../helpers/kafka.ts'
 
 const N = 30_000
 let exited = () => false
-
-async function countVia(url: string): Promise<number> {
-  const response = await fetch(`${url}/sql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query: 'SELECT count() AS c FROM interactions' }),
-  })
-  if (!response.ok) return -1
-  return Number(JSON.parse((await response.text()).trim()).c)
-}
-
-function instanceUrl(dataDir: string): string | undefined {
-  try {
-    return JSON.parse(readFileSync(join(dataDir, 'driftwatch-instance.json'), 'utf8')).url
-  } catch {
-    return undefined
-  }
-}
 
 async function until(what: string, check: () => Promise<boolean> | boolean, ms: number): Promise<void> {
   const deadline = Date.now() + ms
@@ -87,8 +71,8 @@ describe.skipIf(faultTestsOff)('ingest: the broker is down at start and restarts
       await until(
         'ingest to store its first rows',
         async () => {
-          url ??= instanceUrl(dataDir)
-          return url !== undefined && (await countVia(url).catch(() => 0)) >= 3_000
+          url ??= readInstanceFile(dataDir)?.url
+          return url !== undefined && (await storedCount(url).catch(() => 0)) >= 3_000
         },
         120_000,
       )
@@ -99,7 +83,11 @@ describe.skipIf(faultTestsOff)('ingest: the broker is down at start and restarts
       const again = await kafkaUp({ stateDir })
       expect(again.brokers).toBe(brokers)
 
-      await until('every row to be stored', async () => (await countVia(url!).catch(() => 0)) >= N, 180_000)
+      await until(
+        'every row to be stored',
+        async () => (await storedCount(url!).catch(() => 0)) >= N,
+        180_000,
+      )
       // A little longer: a row stored twice would show up as count > N.
       await new Promise((r) => setTimeout(r, 2_000))
     } catch (error) {

@@ -1,32 +1,16 @@
 // The consumer process killed with SIGKILL mid-stream and restarted: still exactly 100,000
 // rows. Runs the real CLI in child processes; this test process never opens the store.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { readInstanceFile } from '../../store/instance.ts'
 import { runCli, startCli } from '../helpers/cli.ts'
 import { produceJson } from '../helpers/ingest.ts'
+import { storedCount } from '../helpers/instance.ts'
 import { createTopic, getBrokers, uniqueTopic } from '../helpers/kafka.ts'
 
 const N = 100_000
-
-async function countVia(url: string): Promise<number> {
-  const response = await fetch(`${url}/sql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query: 'SELECT count() AS c FROM interactions' }),
-  })
-  if (!response.ok) return -1
-  return Number(JSON.parse((await response.text()).trim()).c)
-}
-
-function instanceUrl(dataDir: string): string | undefined {
-  try {
-    return JSON.parse(readFileSync(join(dataDir, 'driftwatch-instance.json'), 'utf8')).url
-  } catch {
-    return undefined
-  }
-}
 
 describe('ingest: SIGKILL mid-stream', () => {
   it('stores every interaction exactly once after a kill -9 and a restart', async () => {
@@ -50,8 +34,8 @@ describe('ingest: SIGKILL mid-stream', () => {
     let storedAtKill = 0
     const deadline = Date.now() + 120_000
     while (Date.now() < deadline) {
-      const url = instanceUrl(dataDir)
-      storedAtKill = url ? await countVia(url).catch(() => 0) : 0
+      const url = readInstanceFile(dataDir)?.url
+      storedAtKill = url ? await storedCount(url).catch(() => 0) : 0
       if (storedAtKill >= 10_000) break
       await new Promise((r) => setTimeout(r, 50))
     }

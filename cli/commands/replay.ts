@@ -5,9 +5,21 @@
 // 2 = bad input (checked before anything is sent or written). Progress on stderr.
 
 import { writeFileSync } from 'node:fs'
+import type { ScorersConfig } from '../../config/schema.ts'
 import { dailyKey, measureDailyTraffic } from '../../experiments/measure.ts'
+import {
+  createJudgeAdapter,
+  createLlamaGuardAdapter,
+  type ModelScorerAdapter,
+} from '../../jobs/model-scorers.ts'
 import { compareReplay, junitXml, type ReplayReport } from '../../jobs/replay/compare.ts'
 import { runReplay } from '../../jobs/replay/run.ts'
+import {
+  RECORDED_SCORES_SQL,
+  type ReplayModelScorer,
+  recordedScoresFrom,
+  scoreReplayAnswers,
+} from '../../jobs/replay/score.ts'
 import {
   caseFromRow,
   checkSelect,
@@ -15,10 +27,13 @@ import {
   readSuite,
   selectionSql,
 } from '../../jobs/replay/suite.ts'
+import { createSpendLedger, openBudget } from '../../jobs/spend.ts'
 import { ConfigError } from '../../lib/errors.ts'
+import type { Logger } from '../../lib/log.ts'
 import { computeExposure, type Exposure } from '../../metrics/exposure.ts'
 import { createModelClient } from '../../scoring/model-client.ts'
 import { migrate } from '../../store/migrate.ts'
+import type { Store } from '../../store/store.ts'
 import { choiceFlag, intFlag, numberFlag, parseCommandArgs } from '../args.ts'
 import { appContext, reachStore } from '../context.ts'
 import type { Command } from '../io.ts'
@@ -152,9 +167,33 @@ export const replayCommand: Command = async (argv, io) => {
         io.stderr(
           `replay: budget of $${budget} reached after ${run.scored.length} of ${run.planned} cases ($${run.spentUsd.toFixed(4)} spent); stopping, comparing what was answered\n`,
         )
+      // Model scorers (judge, Llama Guard) grade both sides at the same scorer versions.
+      const scorers = await modelScorers(ctx.config.scorers, io, ctx.log, store, run.runId)
+      let notes: string[] = []
+      let modelScores: Record<string, unknown>[] = []
+      if (scorers.length > 0) {
+        const ids = cases.filter((c) => c.original).map((c) => c.id)
+        const stored = ids.length
+          ? await store.query<{ request_id: string; scorer: string; metric: string; value: number }>(
+              RECORDED_SCORES_SQL,
+              { ids, versions: scorers.map((s) => s.adapter.scorerVersion) },
+            )
+          : []
+        io.stderr(
+          `replay: scoring answers with ${scorers.map((s) => `${s.adapter.scorer} ${s.adapter.scorerVersion}`).join(', ')}\n`,
+        )
+        const graded = await scoreReplayAnswers(run, scorers, recordedScoresFrom(stored), {
+          signal: io.signal ?? new AbortController().signal,
+        })
+        notes = graded.notes
+        modelScores = graded.scores
+        for (const note of notes) io.stderr(`replay: ${note}\n`)
+      }
       await store.insert('interactions', run.interactions, { dedupToken: `replay:${run.runId}:i` })
-      await store.insert('scores', run.scores, { dedupToken: `replay:${run.runId}:s` })
+      await store.insert('scores', [...run.scores, ...modelScores], { dedupToken: `replay:${run.runId}:s` })
+      for (const s of scorers) await s.ledger.flush(store)
       const compared = compareReplay(run.scored, {
+        notes,
         alpha: cfg.alpha,
         limits: cfg.max_increase,
         budgetExhausted: run.budgetExhausted,
@@ -185,6 +224,29 @@ export const replayCommand: Command = async (argv, io) => {
       : `${renderReplay(report)}${report.exposure.length ? `\n${renderExposure(report.exposure)}` : ''}`,
   )
   return report.regressed ? 1 : 0
+}
+
+/** The enabled model scorers with their daily budgets (the scoring jobs' ledger) for one run. */
+async function modelScorers(
+  config: ScorersConfig,
+  io: Parameters<Command>[1],
+  log: Logger,
+  store: Store,
+  runId: string,
+): Promise<ReplayModelScorer[]> {
+  const options = { log, env: io.env, cwd: io.cwd }
+  const out: ReplayModelScorer[] = []
+  const add = async (adapter: ModelScorerAdapter, settings: ScorersConfig['judge' | 'llama_guard']) => {
+    out.push({
+      adapter,
+      budget: await openBudget(store, adapter.scorer, settings, Date.now()),
+      ledger: createSpendLedger(adapter.scorer, adapter.scorerVersion, runId),
+    })
+  }
+  if (config.llama_guard.enabled)
+    await add(createLlamaGuardAdapter(config.llama_guard, options), config.llama_guard)
+  if (config.judge.enabled) await add(await createJudgeAdapter(config.judge, options), config.judge)
+  return out
 }
 
 const f = (x: number | null) => (x === null ? '-' : Number(x.toPrecision(3)).toString())

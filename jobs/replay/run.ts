@@ -26,9 +26,20 @@ export interface ReplayRunOptions {
   now?: () => number
 }
 
+/** One answered case, index-aligned with ReplayRun.scored: what the model scorers read. */
+export interface ReplayAnswer {
+  case: ReplayCase
+  requestId: string
+  output: string
+  status: string
+  ts: number
+}
+
 export interface ReplayRun {
   runId: string
+  candidateVersion: string
   scored: ScoredCase[]
+  answers: ReplayAnswer[]
   interactions: Record<string, unknown>[]
   scores: Record<string, unknown>[]
   spentUsd: number
@@ -36,15 +47,24 @@ export interface ReplayRun {
   planned: number
 }
 
-export function scoreSide(output: string | null, status: string): ScoredSide {
-  if (status !== 'ok') return { refusal: 0, error: 1 }
-  return { refusal: detectRefusal(output).refusal ? 1 : 0, error: 0 }
+/**
+ * The scores every side gets without a model call: refusal (answered rows only, as the
+ * refusal scorer), error and latency. Model scorers (judge, Llama Guard) add theirs later
+ * (jobs/replay/score.ts).
+ */
+export function scoreSide(output: string | null, status: string, latencyMs: number | null): ScoredSide {
+  return {
+    refusal_rate: status === 'ok' ? (detectRefusal(output).refusal ? 1 : 0) : null,
+    error_rate: status === 'ok' ? 0 : 1,
+    latency_p95_ms: latencyMs,
+  }
 }
 
 export async function runReplay(cases: readonly ReplayCase[], o: ReplayRunOptions): Promise<ReplayRun> {
   const runId = randomUUID()
   const now = o.now ?? Date.now
   const scored: ScoredCase[] = []
+  const answers: ReplayAnswer[] = []
   const interactions: Record<string, unknown>[] = []
   const scores: Record<string, unknown>[] = []
   let spent = 0
@@ -89,16 +109,25 @@ export async function runReplay(cases: readonly ReplayCase[], o: ReplayRunOption
     largestCallUsd = Math.max(largestCallUsd, usd)
     const latency = now() - started
     const requestId = `replay-${runId}-${item.id}`
-    const candidate = scoreSide(output, status)
+    const candidate = scoreSide(output, status, latency)
+    const recordedLatency = item.original?.latency_ms
     scored.push({
       segment: item.segment,
       modality: item.modality,
       weight: item.weight,
-      recorded: item.recorded === null ? null : scoreSide(item.recorded, item.recordedStatus),
+      recorded:
+        item.recorded === null
+          ? null
+          : scoreSide(
+              item.recorded,
+              item.recordedStatus,
+              recordedLatency === undefined || recordedLatency === null ? null : Number(recordedLatency),
+            ),
       candidate,
     })
     const orig = item.original ?? {}
     const ts = now()
+    answers.push({ case: item, requestId, output, status, ts })
     interactions.push({
       request_id: requestId,
       timestamp: clickhouseTime(ts),
@@ -134,8 +163,8 @@ export async function runReplay(cases: readonly ReplayCase[], o: ReplayRunOption
         scorer: 'refusal',
         scorer_version: REFUSAL_SCORER_VERSION,
         metric: 'refusal',
-        value: candidate.refusal,
-        label: candidate.refusal ? 'refusal' : 'answer',
+        value: candidate.refusal_rate ?? 0,
+        label: candidate.refusal_rate ? 'refusal' : 'answer',
         categories: [],
         category_names: [],
         detail: '',
@@ -166,5 +195,15 @@ export async function runReplay(cases: readonly ReplayCase[], o: ReplayRunOption
     }
   }
   await Promise.all(Array.from({ length: Math.max(1, o.concurrency) }, worker))
-  return { runId, scored, interactions, scores, spentUsd: spent, budgetExhausted, planned: cases.length }
+  return {
+    runId,
+    candidateVersion: o.candidateVersion,
+    scored,
+    answers,
+    interactions,
+    scores,
+    spentUsd: spent,
+    budgetExhausted,
+    planned: cases.length,
+  }
 }

@@ -103,7 +103,7 @@ export function checkSelect(sql: string): string {
 /** Stratified selection: at most perScope cases per segment x modality, a hash-ordered sample. */
 export function selectionSql(select: string): string {
   return `SELECT request_id, segment, modality, user_input, model_output, status, context, user_id, session_id,
-  model_name, model_version, system_prompt_version, latency_ms, cost_usd, prompt_tokens, completion_tokens
+  model_name, model_version, system_prompt_version, variant_id, timestamp, latency_ms, cost_usd, prompt_tokens, completion_tokens
 FROM interactions FINAL
 WHERE request_id IN (SELECT request_id FROM (${select}))
 ORDER BY segment, modality, cityHash64(request_id)

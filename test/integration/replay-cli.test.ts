@@ -7,7 +7,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type FakeOpenAI, reply, requestText, startFakeOpenAI } from '../../fakes/openai-server.ts'
+import {
+  defaultBehaviour,
+  type FakeBehaviour,
+  type FakeOpenAI,
+  type FakeReply,
+  reply,
+  requestText,
+  startFakeOpenAI,
+} from '../../fakes/openai-server.ts'
 import { REFUSAL_TEXT } from '../../producers/synthetic.ts'
 import { runCli } from '../helpers/cli.ts'
 import { createTopic, getBrokers, uniqueTopic } from '../helpers/kafka.ts'
@@ -30,6 +38,9 @@ beforeAll(async () => {
   topics: [${topic}]
   group_id: ${topic}.g
   dead_letter_topic: ${topic}.dlq
+scorers:
+  judge: { enabled: true, base_url: ${fake.url}, model: judge-m, requests_per_second: 1000, max_retries: 0 }
+  llama_guard: { enabled: true, base_url: ${fake.url}, model: llama-guard-3, requests_per_second: 1000, max_retries: 0 }
 replay:
   price_per_1k_prompt_tokens: 1
   price_per_1k_completion_tokens: 1
@@ -46,6 +57,16 @@ afterAll(async () => {
   await fake?.close()
 })
 
+/** The judge and Llama Guard answer as the fake's default; any other model is the candidate. */
+const candidate =
+  (answer: FakeBehaviour | FakeReply): FakeBehaviour =>
+  (request, context) =>
+    /judge|guard/.test(request.model)
+      ? defaultBehaviour(request, context)
+      : typeof answer === 'function'
+        ? answer(request, context)
+        : answer
+
 const replay = (extra: string[]) =>
   runCli(
     ['replay', '--target', fake.url, '--model', 'cand-v3', '--per-scope', '20', '--format', 'json', ...extra],
@@ -54,9 +75,13 @@ const replay = (extra: string[]) =>
 
 describe('driftwatch replay', () => {
   it('a candidate that refuses invoices exits 1 and names invoice_extraction; the JUnit file parses', async () => {
-    fake.setBehaviour((request) =>
-      reply.content(
-        /invoice/i.test(requestText(request)) ? REFUSAL_TEXT : 'Here is what to do: check the settings page.',
+    fake.setBehaviour(
+      candidate((request) =>
+        reply.content(
+          /invoice/i.test(requestText(request))
+            ? REFUSAL_TEXT
+            : 'Here is what to do: check the settings page.',
+        ),
       ),
     )
     const junit = join(dir, 'replay.xml')
@@ -115,15 +140,56 @@ describe('driftwatch replay', () => {
     expect(row.linked).toBe(report.cases)
   })
 
+  it('a candidate the judge grades worse on code_assist exits 1 naming code_assist and the judge metrics', async () => {
+    // The fake judge reads the answer: this marker makes it grade helpfulness 2 and hallucinated.
+    fake.setBehaviour(
+      candidate((request) =>
+        reply.content(
+          /TypeScript function|Python code|SQL to use a window/.test(requestText(request))
+            ? 'Try this. [[judge:scores:2,3,5,true]]'
+            : 'Here is what to do: check the settings page.',
+        ),
+      ),
+    )
+    const r = await replay(['--select', SELECT])
+    expect(r.code, r.stderr).toBe(1)
+    expect(r.stderr).toMatch(/scoring answers with llama_guard .*judge /)
+    const report = JSON.parse(r.stdout)
+    const bad = report.by_scope.filter((s: { regressed: boolean }) => s.regressed)
+    const metrics = new Set(bad.map((s: { metric: string }) => s.metric))
+    expect(metrics.has('helpfulness_mean')).toBe(true)
+    expect(metrics.has('hallucination_rate')).toBe(true)
+    expect(metrics.has('refusal_rate')).toBe(false)
+    expect(new Set(bad.map((s: { segment: string }) => s.segment))).toContain('code_assist')
+    const help = bad.find((s: { metric: string }) => s.metric === 'helpfulness_mean')
+    expect(help.test).toBe('welch')
+    expect(help.candidate.value).toBeLessThan(help.recorded.value)
+    expect(report.message).toMatch(/helpfulness_mean in code_assist\//)
+    // Both sides are graded by the same scorer versions: candidate rows and the recorded ones filled in.
+    const stored = await runCli(
+      [
+        'sql',
+        "SELECT uniqExact(scorer_version) AS versions, countIf(variant_id = 'replay') AS cand, countIf(variant_id != 'replay') AS rec FROM scores WHERE scorer = 'judge'",
+        '--format',
+        'json',
+      ],
+      env,
+    )
+    const [row] = JSON.parse(stored.stdout)
+    expect(row.versions).toBe(1)
+    expect(row.cand).toBeGreaterThan(0)
+    expect(row.rec).toBeGreaterThan(0)
+  })
+
   it('an identical candidate exits 0', async () => {
-    fake.setBehaviour(reply.content('Here is what to do: check the settings page.'))
+    fake.setBehaviour(candidate(reply.content('Here is what to do: check the settings page.')))
     const r = await replay(['--select', SELECT])
     expect(r.code, r.stdout + r.stderr).toBe(0)
     expect(JSON.parse(r.stdout).regressed).toBe(false)
   })
 
   it('a budget cut stops cleanly with a clear message', async () => {
-    fake.setBehaviour(reply.content('Fine answer.', { promptTokens: 100, completionTokens: 100 }))
+    fake.setBehaviour(candidate(reply.content('Fine answer.', { promptTokens: 100, completionTokens: 100 })))
     // 0.2 USD per call at 1 USD per 1k tokens: $1 buys 5 calls.
     const r = await replay(['--select', SELECT, '--budget-usd', '1', '--concurrency', '1'])
     expect([0, 1]).toContain(r.code)

@@ -417,12 +417,35 @@ export const ReplayConfigSchema = z
     alpha: z.number().gt(0).lt(0.5).default(0.05),
     /** Largest acceptable worsening per metric (absolute), e.g. { refusal_rate: 0.02 }; default 0. */
     max_increase: z
-      .object({ refusal_rate: z.number().min(0), error_rate: z.number().min(0) })
+      .object({
+        hallucination_rate: z.number().min(0),
+        unsafe_rate: z.number().min(0),
+        helpfulness_mean: z.number().min(0),
+        refusal_rate: z.number().min(0),
+        error_rate: z.number().min(0),
+        latency_p95_ms: z.number().min(0),
+      })
       .partial()
       .strict()
       .default({}),
   })
   .strict()
+
+/** The golden suite on a schedule (docs/replay.md#golden-suite): the `golden` job, metric golden_pass_rate. */
+export const GoldenConfigSchema = z
+  .object({
+    /** JSONL file: {input, reference?, weight?, segment?, modality?, context?} per line. */
+    suite: z.string().min(1),
+    cron: cron.default('0 3 * * *'),
+    /** The live endpoint's OpenAI-compatible API root. */
+    target: z.string().url(),
+    model: z.string().min(1),
+    /** Without a judge, a case with a reference passes at this character-trigram similarity or more. */
+    min_similarity: z.number().min(0).max(1).default(0.5),
+    concurrency: positiveInt.max(64).default(4),
+  })
+  .strict()
+export type GoldenConfig = z.output<typeof GoldenConfigSchema>
 
 export const ConfigSchema = z
   .object({
@@ -443,6 +466,7 @@ export const ConfigSchema = z
     replay: ReplayConfigSchema.prefault({}),
     /** Dollars at risk per segment (docs/config.md#exposure): shown in experiment and replay reports. */
     exposure: z.array(ExposureEntrySchema).default([]),
+    golden: GoldenConfigSchema.optional(),
   })
   .superRefine((config, ctx) => {
     const alias = config.evaluation.schedule

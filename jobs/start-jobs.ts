@@ -2,6 +2,7 @@
 // when enabled), and startJobs(): the scheduler running them inside a long-lived process
 // (`driftwatch start`, `driftwatch jobs`) until its signal aborts.
 
+import { resolve } from 'node:path'
 import type { Config } from '../config/schema.ts'
 import { errorMessage } from '../lib/errors.ts'
 import type { Logger } from '../lib/log.ts'
@@ -11,6 +12,7 @@ import { type ClientOverrides, createJudgeAdapter, createLlamaGuardAdapter } fro
 import { formatJobProgress, type ProgressReport } from './progress.ts'
 import { createRefusalJob } from './refusal-job.ts'
 import type { JobDefinition } from './registry.ts'
+import { createGoldenJob } from './replay/golden-job.ts'
 import { createScheduler, type Scheduler } from './scheduler.ts'
 import { createModelScoringJob } from './scoring-job.ts'
 
@@ -67,6 +69,14 @@ export function plannedJobs(config: Config): PlannedJob[] {
         ? `LLM judge ${s.judge.model} on a sample`
         : 'LLM judge (off: set scorers.judge.enabled, base_url, model)',
     },
+    {
+      name: 'golden',
+      enabled: config.golden !== undefined,
+      schedule: config.jobs.schedule.golden ?? config.golden?.cron ?? '0 3 * * *',
+      description: config.golden
+        ? `golden suite ${config.golden.suite} against ${config.golden.model}`
+        : 'golden suite (off: set golden.suite, target, model)',
+    },
   ]
 }
 
@@ -98,6 +108,16 @@ export async function builtinJobs(options: BuiltinJobsOptions): Promise<JobDefin
       }),
     )
   }
+  // The golden suite reads what the scorers wrote on its answers: after them.
+  if (config.golden)
+    jobs.push(
+      createGoldenJob({
+        golden: { ...config.golden, suite: resolve(options.cwd ?? process.cwd(), config.golden.suite) },
+        env: options.env,
+        cwd: options.cwd,
+        client: options.client,
+      }),
+    )
   return jobs
 }
 

@@ -82,6 +82,16 @@ export const METRICS: Readonly<Record<string, MetricDefinition>> = Object.freeze
     description:
       'share of interactions whose answer is a refusal or failure to answer (built-in detector, every row)',
   },
+  golden_pass_rate: {
+    name: 'golden_pass_rate',
+    kind: 'rate',
+    source: 'scores',
+    scorer: 'golden',
+    scoreMetric: 'pass',
+    worse: 'lower',
+    unit: 'share',
+    description: 'share of golden-suite cases that pass (docs/replay.md#golden-suite), per scheduled run',
+  },
   helpfulness_mean: {
     name: 'helpfulness_mean',
     kind: 'mean',

@@ -57,7 +57,10 @@ export const jobsCommand: Command = async (argv, io) => {
       const disabled = plannedJobs(ctx.config).find((j) => j.name === name && !j.enabled)
       if (disabled) {
         throw new ConfigError(`driftwatch jobs run: ${name} is not enabled`, {
-          fix: `set scorers.${name}.enabled: true${name === 'refusal' ? '' : ' (with base_url and model)'} in driftwatch.yaml`,
+          fix:
+            name === 'golden'
+              ? 'add golden: { suite, target, model } to driftwatch.yaml (docs/replay.md#golden-suite)'
+              : `set scorers.${name}.enabled: true${name === 'refusal' ? '' : ' (with base_url and model)'} in driftwatch.yaml`,
         })
       }
       return runOneOff(ctx, io, name === 'evaluate', (s) =>

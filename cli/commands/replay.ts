@@ -14,12 +14,7 @@ import {
 } from '../../jobs/model-scorers.ts'
 import { compareReplay, junitXml, type ReplayReport } from '../../jobs/replay/compare.ts'
 import { runReplay } from '../../jobs/replay/run.ts'
-import {
-  RECORDED_SCORES_SQL,
-  type ReplayModelScorer,
-  recordedScoresFrom,
-  scoreReplayAnswers,
-} from '../../jobs/replay/score.ts'
+import { gradeRun, openReplayScorers } from '../../jobs/replay/score.ts'
 import {
   caseFromRow,
   checkSelect,
@@ -168,27 +163,20 @@ export const replayCommand: Command = async (argv, io) => {
           `replay: budget of $${budget} reached after ${run.scored.length} of ${run.planned} cases ($${run.spentUsd.toFixed(4)} spent); stopping, comparing what was answered\n`,
         )
       // Model scorers (judge, Llama Guard) grade both sides at the same scorer versions.
-      const scorers = await modelScorers(ctx.config.scorers, io, ctx.log, store, run.runId)
-      let notes: string[] = []
-      let modelScores: Record<string, unknown>[] = []
-      if (scorers.length > 0) {
-        const ids = cases.filter((c) => c.original).map((c) => c.id)
-        const stored = ids.length
-          ? await store.query<{ request_id: string; scorer: string; metric: string; value: number }>(
-              RECORDED_SCORES_SQL,
-              { ids, versions: scorers.map((s) => s.adapter.scorerVersion) },
-            )
-          : []
+      const scorers = await openReplayScorers(
+        ctx.config.scorers,
+        { log: ctx.log, env: io.env, cwd: io.cwd },
+        store,
+        run.runId,
+      )
+      if (scorers.length)
         io.stderr(
           `replay: scoring answers with ${scorers.map((s) => `${s.adapter.scorer} ${s.adapter.scorerVersion}`).join(', ')}\n`,
         )
-        const graded = await scoreReplayAnswers(run, scorers, recordedScoresFrom(stored), {
-          signal: io.signal ?? new AbortController().signal,
-        })
-        notes = graded.notes
-        modelScores = graded.scores
-        for (const note of notes) io.stderr(`replay: ${note}\n`)
-      }
+      const graded = await gradeRun(store, run, scorers, io.signal ?? new AbortController().signal)
+      const notes = graded.notes
+      const modelScores = graded.scores
+      for (const note of notes) io.stderr(`replay: ${note}\n`)
       await store.insert('interactions', run.interactions, { dedupToken: `replay:${run.runId}:i` })
       await store.insert('scores', [...run.scores, ...modelScores], { dedupToken: `replay:${run.runId}:s` })
       for (const s of scorers) await s.ledger.flush(store)
@@ -224,29 +212,6 @@ export const replayCommand: Command = async (argv, io) => {
       : `${renderReplay(report)}${report.exposure.length ? `\n${renderExposure(report.exposure)}` : ''}`,
   )
   return report.regressed ? 1 : 0
-}
-
-/** The enabled model scorers with their daily budgets (the scoring jobs' ledger) for one run. */
-async function modelScorers(
-  config: ScorersConfig,
-  io: Parameters<Command>[1],
-  log: Logger,
-  store: Store,
-  runId: string,
-): Promise<ReplayModelScorer[]> {
-  const options = { log, env: io.env, cwd: io.cwd }
-  const out: ReplayModelScorer[] = []
-  const add = async (adapter: ModelScorerAdapter, settings: ScorersConfig['judge' | 'llama_guard']) => {
-    out.push({
-      adapter,
-      budget: await openBudget(store, adapter.scorer, settings, Date.now()),
-      ledger: createSpendLedger(adapter.scorer, adapter.scorerVersion, runId),
-    })
-  }
-  if (config.llama_guard.enabled)
-    await add(createLlamaGuardAdapter(config.llama_guard, options), config.llama_guard)
-  if (config.judge.enabled) await add(await createJudgeAdapter(config.judge, options), config.judge)
-  return out
 }
 
 const f = (x: number | null) => (x === null ? '-' : Number(x.toPrecision(3)).toString())

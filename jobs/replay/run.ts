@@ -15,6 +15,8 @@ export interface ReplayRunOptions {
   /** Candidate model_version recorded on the stored interactions. */
   candidateVersion: string
   systemPromptVersion?: string
+  /** variant_id of the stored answers: replay (default) or golden. */
+  variant?: string
   concurrency: number
   maxTokens: number
   temperature: number
@@ -38,6 +40,7 @@ export interface ReplayAnswer {
 export interface ReplayRun {
   runId: string
   candidateVersion: string
+  variant: string
   scored: ScoredCase[]
   answers: ReplayAnswer[]
   interactions: Record<string, unknown>[]
@@ -133,7 +136,7 @@ export async function runReplay(cases: readonly ReplayCase[], o: ReplayRunOption
       timestamp: clickhouseTime(ts),
       user_id: String(orig.user_id ?? 'replay'),
       session_id: null,
-      variant_id: 'replay',
+      variant_id: o.variant ?? 'replay',
       model_name: o.client.model,
       model_version: o.candidateVersion,
       system_prompt_version: o.systemPromptVersion ?? String(orig.system_prompt_version ?? ''),
@@ -172,7 +175,7 @@ export async function runReplay(cases: readonly ReplayCase[], o: ReplayRunOption
         completion_tokens: 0,
         cost_usd: 0,
         model_version: o.candidateVersion,
-        variant_id: 'replay',
+        variant_id: o.variant ?? 'replay',
         segment: item.segment,
         modality: item.modality,
         interaction_ts: clickhouseTime(ts),
@@ -198,6 +201,7 @@ export async function runReplay(cases: readonly ReplayCase[], o: ReplayRunOption
   return {
     runId,
     candidateVersion: o.candidateVersion,
+    variant: o.variant ?? 'replay',
     scored,
     answers,
     interactions,

@@ -5,11 +5,18 @@
 // budget (ScorerBudget, shared with the scoring jobs through the scoring_spend ledger); a
 // scorer whose budget runs out stops, and the report says how many cases it graded.
 
+import type { ScorersConfig } from '../../config/schema.ts'
 import { METRICS } from '../../metrics/registry.ts'
 import type { ScorerBudget } from '../../scoring/budget.ts'
+import type { Store } from '../../store/store.ts'
 import { clickhouseTime } from '../../store/time.ts'
-import type { ModelScorerAdapter } from '../model-scorers.ts'
-import type { SpendLedger } from '../spend.ts'
+import {
+  type AdapterOptions,
+  createJudgeAdapter,
+  createLlamaGuardAdapter,
+  type ModelScorerAdapter,
+} from '../model-scorers.ts'
+import { createSpendLedger, openBudget, type SpendLedger } from '../spend.ts'
 import type { ReplayAnswer, ReplayRun } from './run.ts'
 
 export interface ReplayModelScorer {
@@ -88,7 +95,7 @@ export async function scoreReplayAnswers(
             completion_tokens: result.usage.completionTokens,
             cost_usd: budget.costUsd(result.usage),
             model_version: onCandidate ? run.candidateVersion : String(original?.model_version ?? ''),
-            variant_id: onCandidate ? 'replay' : String(original?.variant_id ?? ''),
+            variant_id: onCandidate ? run.variant : String(original?.variant_id ?? ''),
             segment: c.segment,
             modality: c.modality,
             interaction_ts: onCandidate
@@ -152,4 +159,43 @@ export function recordedScoresFrom(
     out.set(r.request_id, m)
   }
   return out
+}
+
+/** The enabled model scorers with their daily budgets (the scoring jobs' ledger) for one run. */
+export async function openReplayScorers(
+  config: ScorersConfig,
+  options: AdapterOptions,
+  store: Store,
+  runId: string,
+): Promise<ReplayModelScorer[]> {
+  const out: ReplayModelScorer[] = []
+  const add = async (adapter: ModelScorerAdapter, settings: ScorersConfig['judge' | 'llama_guard']) => {
+    out.push({
+      adapter,
+      budget: await openBudget(store, adapter.scorer, settings, Date.now()),
+      ledger: createSpendLedger(adapter.scorer, adapter.scorerVersion, runId),
+    })
+  }
+  if (config.llama_guard.enabled)
+    await add(createLlamaGuardAdapter(config.llama_guard, options), config.llama_guard)
+  if (config.judge.enabled) await add(await createJudgeAdapter(config.judge, options), config.judge)
+  return out
+}
+
+/** Model scores of both sides for a run, recorded scores read from the store first. */
+export async function gradeRun(
+  store: Store,
+  run: ReplayRun,
+  scorers: readonly ReplayModelScorer[],
+  signal: AbortSignal,
+): Promise<ModelScoringResult> {
+  if (scorers.length === 0) return { scores: [], notes: [] }
+  const ids = run.answers.filter((a) => a.case.original).map((a) => a.case.id)
+  const stored = ids.length
+    ? await store.query<{ request_id: string; scorer: string; metric: string; value: number }>(
+        RECORDED_SCORES_SQL,
+        { ids, versions: scorers.map((s) => s.adapter.scorerVersion) },
+      )
+    : []
+  return scoreReplayAnswers(run, scorers, recordedScoresFrom(stored), { signal })
 }

@@ -5,13 +5,7 @@
 // 2 = bad input (checked before anything is sent or written). Progress on stderr.
 
 import { writeFileSync } from 'node:fs'
-import type { ScorersConfig } from '../../config/schema.ts'
 import { dailyKey, measureDailyTraffic } from '../../experiments/measure.ts'
-import {
-  createJudgeAdapter,
-  createLlamaGuardAdapter,
-  type ModelScorerAdapter,
-} from '../../jobs/model-scorers.ts'
 import { compareReplay, junitXml, type ReplayReport } from '../../jobs/replay/compare.ts'
 import { runReplay } from '../../jobs/replay/run.ts'
 import { gradeRun, openReplayScorers } from '../../jobs/replay/score.ts'
@@ -22,13 +16,10 @@ import {
   readSuite,
   selectionSql,
 } from '../../jobs/replay/suite.ts'
-import { createSpendLedger, openBudget } from '../../jobs/spend.ts'
 import { ConfigError } from '../../lib/errors.ts'
-import type { Logger } from '../../lib/log.ts'
 import { computeExposure, type Exposure } from '../../metrics/exposure.ts'
 import { createModelClient } from '../../scoring/model-client.ts'
 import { migrate } from '../../store/migrate.ts'
-import type { Store } from '../../store/store.ts'
 import { choiceFlag, intFlag, numberFlag, parseCommandArgs } from '../args.ts'
 import { appContext, reachStore } from '../context.ts'
 import type { Command } from '../io.ts'

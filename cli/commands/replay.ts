@@ -5,6 +5,7 @@
 // 2 = bad input (checked before anything is sent or written). Progress on stderr.
 
 import { writeFileSync } from 'node:fs'
+import type { ExposureEntry } from '../../config/schema.ts'
 import { dailyKey, measureDailyTraffic } from '../../experiments/measure.ts'
 import { compareReplay, junitXml, type ReplayReport } from '../../jobs/replay/compare.ts'
 import { runReplay } from '../../jobs/replay/run.ts'
@@ -27,7 +28,7 @@ import { renderExposure } from './experiment.ts'
 
 const USAGE = `driftwatch replay (--select "<SQL over interactions>" | --suite FILE.jsonl) --target URL --model M
   [--system-prompt-version V] [--concurrency N] [--rps R] [--budget-usd X] [--per-scope N]
-  [--format table|json] [--junit FILE] [--config FILE]
+  [--weight-by frequency|revenue] [--format table|json] [--junit FILE] [--config FILE]
 
 exit 0: no regression; 1: a segment x modality regressed beyond replay.max_increase; 2: bad input`
 
@@ -45,6 +46,7 @@ export const replayCommand: Command = async (argv, io) => {
       rps: { type: 'string' },
       'budget-usd': { type: 'string' },
       'per-scope': { type: 'string' },
+      'weight-by': { type: 'string' },
       format: { type: 'string', short: 'f' },
       junit: { type: 'string' },
     },
@@ -76,6 +78,12 @@ export const replayCommand: Command = async (argv, io) => {
   const rps = numberFlag('rps', values.rps, { min: 0.001 })
   const budget = numberFlag('budget-usd', values['budget-usd'], { min: 0 })
   const perScope = intFlag('per-scope', values['per-scope'], { min: 1, fallback: 50 })!
+  const weightBy = choiceFlag(
+    'weight-by',
+    values['weight-by'],
+    ['frequency', 'revenue'] as const,
+    'frequency',
+  )
   const select = values.select !== undefined ? checkSelect(values.select) : undefined
   // A suite is read and checked completely before anything is sent or written.
   const suite = values.suite !== undefined ? readSuite(values.suite) : undefined
@@ -118,6 +126,7 @@ export const replayCommand: Command = async (argv, io) => {
             fix: 'check the WHERE clause: `driftwatch sql` runs the same SELECT',
           })
       } else cases = suite!
+      if (weightBy === 'revenue') cases = weightByRevenue(cases, ctx.config.exposure)
       io.stderr(
         `replay: ${cases.length} case(s) across ${new Set(cases.map((c) => `${c.segment}/${c.modality}`)).size} segment x modality -> ${values.model} at ${new URL(values.target!).host}\n`,
       )
@@ -205,21 +214,54 @@ export const replayCommand: Command = async (argv, io) => {
   return report.regressed ? 1 : 0
 }
 
+/**
+ * --weight-by revenue: each case weighs what one failure of its segment costs (exposure:
+ * usd_per_failure; the largest entry of the segment), times a suite line's own weight, so
+ * weighted_failures are dollars. A segment without an exposure entry is refused, not guessed.
+ */
+export function weightByRevenue(cases: ReplayCase[], exposure: readonly ExposureEntry[]): ReplayCase[] {
+  return cases.map((c) => {
+    const usd = exposure.filter((e) => e.segment === c.segment).map((e) => e.usd_per_failure)
+    if (usd.length === 0)
+      throw new ConfigError(`--weight-by revenue: segment ${c.segment} has no exposure entry`, {
+        fix: `add { segment: ${c.segment}, usd_per_failure: N } under exposure: in driftwatch.yaml`,
+      })
+    return { ...c, weight: c.weight * Math.max(...usd) }
+  })
+}
+
 const f = (x: number | null) => (x === null ? '-' : Number(x.toPrecision(3)).toString())
 
 function renderReplay(r: ReplayReport): string {
   const rows = [
-    ['segment', 'modality', 'metric', 'n_rec', 'recorded', 'n_cand', 'candidate', 'diff', 'p', 'regressed'],
+    [
+      'segment',
+      'modality',
+      'metric',
+      'test',
+      'n_rec',
+      'recorded',
+      'n_cand',
+      'candidate',
+      'diff',
+      'p',
+      'w_fail_rec',
+      'w_fail_cand',
+      'regressed',
+    ],
     ...r.by_scope.map((s) => [
       s.segment,
       s.modality,
       s.metric,
+      s.test ?? '-',
       String(s.recorded.n),
       f(s.recorded.value),
       String(s.candidate.n),
       f(s.candidate.value),
       f(s.diff),
       s.p_value === null ? '-' : s.p_value.toExponential(2),
+      s.weighted_failures ? f(s.weighted_failures.recorded) : '-',
+      s.weighted_failures ? f(s.weighted_failures.candidate) : '-',
       s.regressed ? 'REGRESSED' : 'ok',
     ]),
   ]

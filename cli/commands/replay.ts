@@ -19,6 +19,7 @@ import {
 } from '../../jobs/replay/suite.ts'
 import { ConfigError } from '../../lib/errors.ts'
 import { computeExposure, type Exposure } from '../../metrics/exposure.ts'
+import { metricDefinition } from '../../metrics/registry.ts'
 import { createModelClient } from '../../scoring/model-client.ts'
 import { migrate } from '../../store/migrate.ts'
 import { choiceFlag, intFlag, numberFlag, parseCommandArgs } from '../args.ts'
@@ -192,14 +193,20 @@ export const replayCommand: Command = async (argv, io) => {
         const daily = await measureDailyTraffic((sql, params) => store.query(sql, params))
         exposure = computeExposure(
           ctx.config.exposure,
-          compared.by_scope.map((r) => ({
-            segment: r.segment,
-            modality: r.modality,
-            metric: r.metric,
-            dailyTraffic: daily.get(dailyKey(r.segment, r.modality)) ?? 0,
-            baselineRate: r.recorded.value,
-            candidateRate: r.candidate.value,
-          })),
+          // Dollars at risk are failures times cost: failure-rate metrics only (not means, latency).
+          compared.by_scope
+            .filter((r) => {
+              const def = metricDefinition(r.metric)
+              return def.kind === 'rate' && def.worse === 'higher'
+            })
+            .map((r) => ({
+              segment: r.segment,
+              modality: r.modality,
+              metric: r.metric,
+              dailyTraffic: daily.get(dailyKey(r.segment, r.modality)) ?? 0,
+              baselineRate: r.recorded.value,
+              candidateRate: r.candidate.value,
+            })),
         )
       }
       return { ...compared, exposure }

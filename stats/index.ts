@@ -93,6 +93,7 @@ export {
   regularizedGammaP,
   regularizedGammaQ,
 } from './special.ts'
+export { type RateChangePlan, type RateChangePlanInput, rateChangePlan } from './rate-change-test.ts'
 export { countAbove, type TailPlan, type TailPlanInput, tailPlan } from './tail-test.ts'
 export {
   type TwoProportionInput,

@@ -70,6 +70,7 @@ export {
   quantileRanks,
 } from './quantile-interval.ts'
 export { createRng, mulberry32, type Rng } from './random.ts'
+export { type RateChangePlan, type RateChangePlanInput, rateChangePlan } from './rate-change-test.ts'
 export {
   type SampleRatioInput,
   type SampleRatioResult,
@@ -93,7 +94,6 @@ export {
   regularizedGammaP,
   regularizedGammaQ,
 } from './special.ts'
-export { type RateChangePlan, type RateChangePlanInput, rateChangePlan } from './rate-change-test.ts'
 export { countAbove, type TailPlan, type TailPlanInput, tailPlan } from './tail-test.ts'
 export {
   type TwoProportionInput,

@@ -238,6 +238,9 @@ for (const [label, e] of [...byLabel].sort((a, b) => b[1].ms - a[1].ms)) {
   )
 }
 log(
+  `  cycle / one grouped full scan: ${(cycleMs / cost.groupedScanMs).toFixed(2)}x (${cycleMs.toFixed(0)} ms vs ${cost.groupedScanMs.toFixed(0)} ms; target <= 2x)`,
+)
+log(
   `    ${(mid.ms - storeMs).toFixed(1).padStart(8)} ms  ${pct((mid.ms - storeMs) / mid.ms).padStart(6)}  outside the store (evaluateLook, JSON, alert building)`,
 )
 
@@ -314,6 +317,7 @@ console.log(
     fixed_threshold: { ...headline('fixed_threshold'), ...pending('fixed_threshold_pending') },
     per_window_ttest: { ...headline('per_window_ttest'), ...pending('per_window_ttest_pending') },
     eval_cycle_ms_10m: round(cycleMs, 1),
+    grouped_scan_ms_10m: round(cost.groupedScanMs, 1),
     eval_ms_per_scope_10m: round(cycleMs / looks, 2),
     cases: casesJson,
   }),

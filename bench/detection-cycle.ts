@@ -14,6 +14,7 @@ import { silentLogger } from '../lib/log.ts'
 import { EvaluationSchema, type Rule, RuleSchema } from '../rules/schema.ts'
 import { migrate } from '../store/migrate.ts'
 import { createStore, type Store } from '../store/store.ts'
+import { parseClickhouseTime } from '../store/time.ts'
 
 const DAY = 86_400_000
 /** Fixed clock: 12:30 UTC, so the daily test period holds 12.5 hours of data. */
@@ -254,7 +255,9 @@ function labelOf(sql: string, params: Record<string, unknown> = {}): string {
       : /quantilesExact/.test(sql)
         ? 'interactions latency quantiles'
         : `interactions ${/sum\((.*)\) AS x/.exec(sql)?.[1] ?? 'mean'}`
-  const hours = (Number(params.to) - Number(params.from)) / 3600
+  // The window's parameters are ClickHouse time strings (store/time.ts), not numbers.
+  const hours =
+    (parseClickhouseTime(String(params.to)) - parseClickhouseTime(String(params.from))) / 3_600_000
   const kind = /'\*' AS variant_id/.test(sql)
     ? `baseline ${params.w_model_version} ${hours.toFixed(0)}h`
     : `candidate ${hours.toFixed(1)}h`

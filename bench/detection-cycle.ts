@@ -57,7 +57,19 @@ export interface CycleBench {
   parts: number
   /** One entry per timed cycle. */
   cycles: { ms: number; looks: number; fired: number; queries: QueryTiming[] }[]
+  /** One grouped full scan of interactions per run, timed right after the cycles (GROUPED_SCAN_SQL). */
+  groupedScans: number[]
 }
+
+/**
+ * The reference an evaluation cycle is held to (issue 11): ONE pass over every stored
+ * interaction, grouped by scope, computing the kinds of aggregates the rules need (a count,
+ * a rate, exact latency quantiles).
+ */
+export const GROUPED_SCAN_SQL = `SELECT model_version, variant_id, segment, modality, count() AS n,
+  countIf(status = 'error') AS errors, quantilesExact(0.98, 0.99, 1.0)(toFloat64(latency_ms)) AS qs
+FROM interactions
+GROUP BY model_version, variant_id, segment, modality`
 
 export interface QueryTiming {
   label: string
@@ -129,7 +141,23 @@ export async function runCycleBench(options: {
         `  cycle ${i + 1}/${options.cycles}: ${ms.toFixed(0)} ms, ${result.looks} looks, ${result.fired.length} fired, ${queries.length} store calls`,
       )
     }
-    return { rows: Number(count?.n), scores: Number(scored?.n), insertSeconds, scoresSeconds, parts, cycles }
+    const groupedScans: number[] = []
+    for (let i = 0; i < options.cycles; i++) {
+      const started = performance.now()
+      const groups = await store.query(GROUPED_SCAN_SQL)
+      const ms = performance.now() - started
+      groupedScans.push(ms)
+      progress(`  grouped full scan ${i + 1}/${options.cycles}: ${ms.toFixed(0)} ms, ${groups.length} scopes`)
+    }
+    return {
+      rows: Number(count?.n),
+      scores: Number(scored?.n),
+      insertSeconds,
+      scoresSeconds,
+      parts,
+      cycles,
+      groupedScans,
+    }
   } finally {
     await store.close()
     rmSync(dataDir, { recursive: true, force: true })

@@ -220,10 +220,14 @@ log('')
 log(`evaluation cost: ${CYCLE_RULES.length} rules (${CYCLE_RULES.map((r) => r.name).join(', ')})`)
 const cost: CycleBench = await runCycleBench({ rows, cycles: 3, refusalEveryRow, progress: log })
 const cycleMs = median(cost.cycles.map((c) => c.ms))
+const scanMs = median(cost.groupedScans)
 const looks = cost.cycles[0]?.looks ?? 0
 const mid = [...cost.cycles].sort((a, b) => a.ms - b.ms)[1] ?? cost.cycles[0]!
 log(
   `  one cycle over ${count.format(cost.rows)} interactions: median ${cycleMs.toFixed(0)} ms, ${looks} looks (scopes), ${(cycleMs / looks).toFixed(2)} ms per scope`,
+)
+log(
+  `  one grouped full scan of the same interactions (count, error rate, exact p98/p99/max per scope): median ${scanMs.toFixed(0)} ms; cycle / scan = ${(cycleMs / scanMs).toFixed(2)} (target <= 2)`,
 )
 log('  where the median cycle spent its time (store calls, slowest first):')
 const byLabel = new Map<string, { ms: number; calls: number }>()
@@ -314,6 +318,7 @@ console.log(
     fixed_threshold: { ...headline('fixed_threshold'), ...pending('fixed_threshold_pending') },
     per_window_ttest: { ...headline('per_window_ttest'), ...pending('per_window_ttest_pending') },
     eval_cycle_ms_10m: round(cycleMs, 1),
+    grouped_scan_ms_10m: round(scanMs, 1),
     eval_ms_per_scope_10m: round(cycleMs / looks, 2),
     cases: casesJson,
   }),

@@ -10,6 +10,7 @@
 import { ALL, baselineKey, SCOPE_COLUMNS, type Scope, scopeKey } from '../contract/scope.ts'
 import { type RangeQuantile, rangeQuantile } from '../stats/range-quantile.ts'
 import type { Store } from '../store/store.ts'
+import { isoTime } from '../store/time.ts'
 import type { MetricDefinition } from './registry.ts'
 import {
   exceedanceThreshold,
@@ -44,12 +45,19 @@ export interface SeriesRows {
 /** Indexes one scope's rows (any order) for a metric of this kind. */
 export function scopeSeries(kind: MetricDefinition['kind'], rows: SeriesRows): ScopeSeries {
   const n = rows.times.length
-  const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => rows.times[a]! - rows.times[b]!)
+  let ordered = true
+  for (let i = 1; i < n && ordered; i++) ordered = rows.times[i - 1]! <= rows.times[i]!
   const times = new Float64Array(n)
   const values = new Float64Array(n)
-  for (let i = 0; i < n; i++) {
-    times[i] = rows.times[idx[i]!]!
-    values[i] = rows.values[idx[i]!]!
+  if (ordered) {
+    times.set(rows.times)
+    values.set(rows.values)
+  } else {
+    const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => rows.times[a]! - rows.times[b]!)
+    for (let i = 0; i < n; i++) {
+      times[i] = rows.times[idx[i]!]!
+      values[i] = rows.values[idx[i]!]!
+    }
   }
   const shift = kind === 'mean' && n > 0 ? values[0]! : 0
   const sums = new Float64Array(n + 1)
@@ -87,20 +95,20 @@ const matches = (q: StatsQuery, scope: Scope) =>
   })
 
 /**
- * Answers a StatsQuery over indexed series (one metric, one scorer version): what
+ * Answers a StatsQuery over indexed series (one metric, one scorer version; variants already
+ * pooled for a poolVariants query): what
  * fetchScopeStats returns for the same query over the same rows.
  */
 export function seriesStats(
   metric: MetricDefinition,
   series: readonly ScopeSeries[],
-  pooled: readonly ScopeSeries[],
   q: StatsQuery,
 ): ScopeStats[] {
   if (q.poolVariants && q.startsByScope && Object.keys(q.startsByScope).length > 0) {
     throw new RangeError('a pooled (baseline) query has no per-scope starts')
   }
   const out: ScopeStats[] = []
-  for (const s of q.poolVariants ? pooled : series) {
+  for (const s of series) {
     if (!matches(q, s.scope)) continue
     const from = q.startsByScope?.[scopeKey(s.scope)] ?? q.from
     const l = firstAtOrAfter(s.times, from)
@@ -140,15 +148,23 @@ interface ValuesRow {
   vs: (number | string)[]
 }
 
+interface VersionIndex {
+  series: ScopeSeries[]
+  /** Variants pooled per (model_version, segment, modality): built on the first baseline query. */
+  pooled: () => ScopeSeries[]
+}
+
 /**
- * A stats source over everything stored before `to`: each metric's values read once, on
- * first use, then every query answered from the index. Scorer versions as the store says.
+ * A stats source over what is stored in [since, to): each metric's values read once, on first
+ * use, then every query answered from the index (queries must stay inside that range).
+ * Scorer versions as the store says. Memory: ~(24 + 4 · log2(distinct values)) bytes per
+ * quantile value (twice with pooled baselines), ~16 bytes per rate or mean value.
  */
-export function memoryStatsSource(store: Store, to: number): StatsSource {
-  const byMetric = new Map<string, Promise<Map<string, { series: ScopeSeries[]; pooled: ScopeSeries[] }>>>()
+export function memoryStatsSource(store: Store, since: number, to: number): StatsSource {
+  const byMetric = new Map<string, Promise<Map<string, VersionIndex>>>()
   const versions = new Map<string, Promise<string | undefined>>()
   const load = async (metric: MetricDefinition) => {
-    const { sql, params } = metricValuesQuery(metric, to)
+    const { sql, params } = metricValuesQuery(metric, since, to)
     const rows = await store.query<ValuesRow>(sql, params)
     const grouped = new Map<string, SeriesRows[]>()
     for (const row of rows) {
@@ -162,23 +178,26 @@ export function memoryStatsSource(store: Store, to: number): StatsSource {
       list.push({ scope, times: row.ts.map(Number), values: row.vs.map(Number) })
       grouped.set(row.scorer_version, list)
     }
-    const index = new Map<string, { series: ScopeSeries[]; pooled: ScopeSeries[] }>()
+    const index = new Map<string, VersionIndex>()
     for (const [version, list] of grouped) {
-      const pools = new Map<string, { scope: Scope; times: number[]; values: number[] }>()
-      for (const r of list) {
-        const scope = { ...r.scope, variant_id: ALL }
-        const key = `${scope.model_version}|${baselineKey(scope)}`
-        const pool = pools.get(key) ?? { scope, times: [], values: [] }
-        for (let i = 0; i < r.times.length; i++) {
-          pool.times.push(r.times[i]!)
-          pool.values.push(r.values[i]!)
+      let pooled: ScopeSeries[] | undefined
+      const pool = (): ScopeSeries[] => {
+        if (pooled) return pooled
+        const pools = new Map<string, { scope: Scope; times: number[]; values: number[] }>()
+        for (const r of list) {
+          const scope = { ...r.scope, variant_id: ALL }
+          const key = `${scope.model_version}|${baselineKey(scope)}`
+          const into = pools.get(key) ?? { scope, times: [], values: [] }
+          for (let i = 0; i < r.times.length; i++) {
+            into.times.push(r.times[i]!)
+            into.values.push(r.values[i]!)
+          }
+          pools.set(key, into)
         }
-        pools.set(key, pool)
+        pooled = [...pools.values()].map((r) => scopeSeries(metric.kind, r))
+        return pooled
       }
-      index.set(version, {
-        series: list.map((r) => scopeSeries(metric.kind, r)),
-        pooled: [...pools.values()].map((r) => scopeSeries(metric.kind, r)),
-      })
+      index.set(version, { series: list.map((r) => scopeSeries(metric.kind, r)), pooled: pool })
     }
     return index
   }
@@ -189,9 +208,14 @@ export function memoryStatsSource(store: Store, to: number): StatsSource {
         index = load(q.metric)
         byMetric.set(q.metric.name, index)
       }
-      if (q.to > to) throw new RangeError(`the backtest index ends at ${to}, asked up to ${q.to}`)
+      const lowest = Math.min(q.from, ...Object.values(q.startsByScope ?? {}))
+      if (q.to > to || lowest < since) {
+        throw new RangeError(
+          `the backtest index holds [${isoTime(since)}, ${isoTime(to)}); asked [${isoTime(lowest)}, ${isoTime(q.to)})`,
+        )
+      }
       const entry = (await index).get(q.metric.source === 'scores' ? (q.scorerVersion ?? '') : '')
-      return entry ? seriesStats(q.metric, entry.series, entry.pooled, q) : []
+      return entry ? seriesStats(q.metric, q.poolVariants ? entry.pooled() : entry.series, q) : []
     },
     latestScorerVersion(scorer, scoreMetric) {
       const key = `${scorer}\u0000${scoreMetric}`

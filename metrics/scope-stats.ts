@@ -283,17 +283,21 @@ export function storeStatsSource(store: Store): StatsSource {
 }
 
 /**
- * Every value a metric's StatsQuery would aggregate, with time < `to`, grouped per scope
+ * Every value a metric's StatsQuery would aggregate, with time in [since, to), grouped per scope
  * (scores: per scorer_version too), as arrays: the rows a memory stats source indexes.
  * Same table, time column, value expression and filters as buildScopeStatsQuery.
  */
 export function metricValuesQuery(
   m: MetricDefinition,
+  since: number,
   to: number,
 ): { sql: string; params: Record<string, unknown> } {
   const source = metricSource(m)
-  const params: Record<string, unknown> = { to: clickhouseTime(to) }
-  const conditions = [`${source.time} < {to:DateTime64(3, 'UTC')}`]
+  const params: Record<string, unknown> = { since: clickhouseTime(since), to: clickhouseTime(to) }
+  const conditions = [
+    `${source.time} >= {since:DateTime64(3, 'UTC')}`,
+    `${source.time} < {to:DateTime64(3, 'UTC')}`,
+  ]
   if (m.source === 'scores') {
     conditions.push('scorer = {scorer:String}', 'metric = {score_metric:String}')
     params.scorer = m.scorer

@@ -135,7 +135,15 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
   })
   const allGone = options.goneVersions ? await options.goneVersions() : new Map<string, VersionGone>()
   const total = Math.floor((to - from) / step) + 1
-  const stats = memoryStatsSource(options.store, from + (total - 1) * step)
+  // The index covers the longest look-back of any step: baselines, trailing windows, tests.
+  const lookBack = Math.max(
+    options.settings.baseline_window,
+    options.settings.test_period,
+    ...options.rules.map((r) =>
+      r.compare_to !== undefined && r.compare_to !== 'last_stable' ? r.compare_to.trailing : 0,
+    ),
+  )
+  const stats = memoryStatsSource(options.store, from - lookBack, from + (total - 1) * step)
   for (let i = 0; i < total; i++) {
     at = from + i * step
     const now = at

@@ -27,7 +27,7 @@ describe('memory stats source (backtest index)', () => {
     stores.push(store)
     await store.command(insertInteractionsSql(), { now: NOW, rows: 20_000 })
     await store.command(insertScoresSql(), { every: 1 })
-    const source = memoryStatsSource(store, NOW)
+    const source = memoryStatsSource(store, NOW - 8 * 24 * HOUR, NOW)
     const rng = createRng(7)
     const metrics = ['hallucination_rate', 'refusal_rate', 'latency_p99_ms', 'error_rate', 'latency_p50_ms']
     let compared = 0

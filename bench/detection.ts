@@ -177,7 +177,7 @@ log(
 )
 log('detectors on the same streams:')
 log(
-  '  sequential               driftwatch evaluateLook: mSPRT on cumulative data since the test's start, fires at the first crossing (CUSUM for trailing: pending 2)',
+  '  sequential               driftwatch evaluateLook: mSPRT on cumulative data since the test start, fires at the first crossing (CUSUM for trailing: pending 2)',
 )
 log(
   '  fixed_threshold          the limit checked on the last 2 minutes (400 samples >= min_samples), fires at the first crossing',
@@ -312,15 +312,21 @@ for (const id of CASE_IDS) {
 }
 
 log('')
-log('driftwatch / per_window_ttest (median delay; the t-test is not valid under peeking, see its FA on aa_24h and at_threshold):')
+log(
+  'driftwatch / per_window_ttest (median delay; the t-test is not valid under peeking, see its FA on aa_24h and at_threshold):',
+)
 for (const id of CASE_IDS) {
   const c = casesJson[id]!
   const a = c.driftwatch.delay_events
   const b = c.per_window_ttest.delay_events
   if (a === null && b === null) continue
-  log(`  ${id.padEnd(22)}${a !== null && b !== null ? `${(a / b).toFixed(2)}x` : b === null ? 'the t-test never fired' : 'driftwatch never fired'}`)
+  log(
+    `  ${id.padEnd(22)}${a !== null && b !== null ? `${(a / b).toFixed(2)}x` : b === null ? 'the t-test never fired' : 'driftwatch never fired'}`,
+  )
 }
-log('  (no test valid at every look can fire before a fixed-sample test at the same alpha re-run at each look: docs/statistics.md)')
+log(
+  '  (no test valid at every look can fire before a fixed-sample test at the same alpha re-run at each look: docs/statistics.md)',
+)
 
 console.log(
   JSON.stringify({

@@ -265,6 +265,53 @@ export function toStats(metric: MetricDefinition, row: RawRow): ScopeStats {
   return { scope, n, x: 0, value: mid, variance: 0, standardError }
 }
 
+/**
+ * Where an evaluation cycle gets its numbers: the store (live), or an index built once over
+ * the stored rows (a backtest, metrics/memory-stats.ts) answering the same queries.
+ */
+export interface StatsSource {
+  scopeStats(q: StatsQuery): Promise<ScopeStats[]>
+  latestScorerVersion(scorer: string, scoreMetric: string): Promise<string | undefined>
+}
+
+/** The live source: one ClickHouse query per call. */
+export function storeStatsSource(store: Store): StatsSource {
+  return {
+    scopeStats: (q) => fetchScopeStats(store, q),
+    latestScorerVersion: (scorer, scoreMetric) => latestScorerVersion(store, scorer, scoreMetric),
+  }
+}
+
+/**
+ * Every value a metric's StatsQuery would aggregate, with time in [since, to), grouped per scope
+ * (scores: per scorer_version too), as arrays: the rows a memory stats source indexes.
+ * Same table, time column, value expression and filters as buildScopeStatsQuery.
+ */
+export function metricValuesQuery(
+  m: MetricDefinition,
+  since: number,
+  to: number,
+): { sql: string; params: Record<string, unknown> } {
+  const source = metricSource(m)
+  const params: Record<string, unknown> = { since: clickhouseTime(since), to: clickhouseTime(to) }
+  const conditions = [
+    `${source.time} >= {since:DateTime64(3, 'UTC')}`,
+    `${source.time} < {to:DateTime64(3, 'UTC')}`,
+  ]
+  if (m.source === 'scores') {
+    conditions.push('scorer = {scorer:String}', 'metric = {score_metric:String}')
+    params.scorer = m.scorer
+    params.score_metric = m.scoreMetric
+  } else if (source.filter) conditions.push(source.filter)
+  const version = m.source === 'scores' ? 'scorer_version' : "'' AS scorer_version"
+  const sql = `SELECT ${SCOPE_COLUMNS.join(', ')}, ${version},
+  groupArray(toUnixTimestamp64Milli(${source.time})) AS ts, groupArray(${source.value}) AS vs
+FROM ${source.table}
+WHERE ${conditions.join('\n  AND ')}
+GROUP BY ${SCOPE_COLUMNS.join(', ')}, scorer_version`
+  return { sql, params }
+}
+
 /** The newest scorer_version with scores for a metric: baselines stay within it. */
 export async function latestScorerVersion(
   store: Store,

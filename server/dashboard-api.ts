@@ -23,6 +23,7 @@ import type { RuleState } from '../rules/evaluate.ts'
 import { computeVerdict } from '../rules/verdict.ts'
 import type { Store } from '../store/store.ts'
 import { clickhouseTime } from '../store/time.ts'
+import { exposureReport } from './dashboard-exposure.ts'
 import type { HttpRequest, Route } from './http.ts'
 
 const STATUS_ORDER: Record<string, number> = { firing: 0, pending: 1, inconclusive: 2, ok: 3, resolved: 4 }
@@ -155,6 +156,14 @@ export function dashboardApi(deps: DashboardDeps): Record<string, Route> {
         alerts,
         reproduce_sql: reproduce,
       })
+    },
+
+    'GET /api/exposure': async (request) => {
+      const [newest] = await store.query<{ hi: number }>(
+        'SELECT toUnixTimestamp64Milli(max(timestamp)) AS hi FROM interactions',
+      )
+      const to = Number(newest?.hi ?? 0) > 0 ? Number(newest!.hi) + 1 : now()
+      return ok(await exposureReport(store, config, { from: to - hours(request) * 3_600_000, to }))
     },
 
     'GET /api/versions': async () => {

@@ -433,6 +433,94 @@ async function versionsPage() {
   ]
 }
 
+async function exposurePage() {
+  const x = await api('/api/exposure')
+  const usd = (v) => (v === null || v === undefined ? '–' : `$${v.toFixed(2)}`)
+  const out = [
+    h('h1', {}, 'Risk exposure'),
+    h(
+      'p',
+      { class: 'muted' },
+      `Expected failures and dollars at risk per day: each version's measured failure rate (window ${when(x.window.from)} – ${when(x.window.to)}) × the slice's measured daily traffic × the cost of one failure from exposure: in driftwatch.yaml. Baseline: the last stable version.`,
+    ),
+  ]
+  if (!x.configured)
+    return [
+      ...out,
+      h(
+        'p',
+        { id: 'exposure-empty' },
+        'No exposure: configured. Add e.g. exposure: [{ segment: invoice_extraction, metric: hallucination_rate, usd_per_failure: 50 }] (docs/config.md#exposure).',
+      ),
+    ]
+  const total = (side) => x.rows.reduce((sum, r) => sum + (r[side]?.usd_per_day ?? 0), 0)
+  const byVersion = new Map()
+  for (const r of x.rows)
+    byVersion.set(r.model_version, (byVersion.get(r.model_version) ?? 0) + (r.candidate?.usd_per_day ?? 0))
+  const versions = [...byVersion.keys()].sort()
+  const chartBox = h('div', { id: 'exposure-chart', class: 'chart' })
+  queueMicrotask(() => {
+    if (versions.length === 0) return
+    // One bar-like series per version: dollars per day, a point per version on the x axis.
+    const xs = versions.map((_, i) => i + 1)
+    new uPlot(
+      {
+        title: 'USD at risk per day, by version (all priced slices)',
+        width: Math.min(1100, chartBox.clientWidth || 900),
+        height: 220,
+        scales: { x: { time: false } },
+        axes: [{ values: (_, ticks) => ticks.map((t) => versions[t - 1] ?? '') }, { size: 70 }],
+        series: [
+          {},
+          {
+            label: 'USD/day',
+            stroke: '#d93025',
+            fill: 'rgba(217,48,37,0.2)',
+            paths: uPlot.paths.bars({ size: [0.5] }),
+            points: { show: false },
+          },
+        ],
+      },
+      [xs, versions.map((v) => byVersion.get(v))],
+      chartBox,
+    )
+  })
+  return [
+    ...out,
+    h('p', {}, 'Baseline (last stable): ', h('b', {}, x.baseline_version ?? 'none recorded')),
+    chartBox,
+    h('h2', {}, 'Per version and segment'),
+    table(
+      [
+        { label: 'version', cell: (r) => r.model_version },
+        { label: 'segment', cell: (r) => r.segment },
+        { label: 'modality', cell: (r) => r.modality },
+        { label: 'metric', cell: (r) => r.metric },
+        { label: 'rate (n)', cell: (r) => `${fmt(r.rate)} (n=${r.n})` },
+        { label: 'traffic/day', cell: (r) => fmt(r.daily_traffic, 0) },
+        { label: 'USD/failure', cell: (r) => usd(r.usd_per_failure) },
+        { label: 'failures/day', cell: (r) => fmt(r.candidate?.failures_per_day, 1) },
+        { label: 'USD/day', cell: (r) => usd(r.candidate?.usd_per_day) },
+        { label: 'baseline USD/day', cell: (r) => usd(r.baseline?.usd_per_day) },
+        {
+          label: 'vs baseline',
+          cell: (r) =>
+            r.delta_usd_per_day === null
+              ? '–'
+              : h(
+                  'span',
+                  { class: r.delta_usd_per_day > 0 ? 'worse' : '' },
+                  `${r.delta_usd_per_day >= 0 ? '+' : ''}${usd(r.delta_usd_per_day)}`,
+                ),
+        },
+      ],
+      x.rows,
+      { id: 'exposure' },
+    ),
+    h('p', { class: 'muted' }, `Total across rows: ${usd(total('candidate'))} per day.`),
+  ]
+}
+
 async function reviewPage(skip = 0) {
   const [next, stats] = await Promise.all([
     api(`/api/review/next?skip=${skip}`),
@@ -628,6 +716,7 @@ async function route() {
   let page
   if (hash.startsWith('/rule/')) page = () => rulePage(decodeURIComponent(hash.slice('/rule/'.length)))
   else if (hash === '/versions') page = versionsPage
+  else if (hash === '/exposure') page = exposurePage
   else if (hash === '/review') page = () => reviewPage(0)
   else if (hash === '/sql') page = sqlPage
   else page = overview

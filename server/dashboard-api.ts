@@ -147,6 +147,39 @@ export function dashboardApi(deps: DashboardDeps): Record<string, Route> {
       )
       const reproduce =
         (alerts[0]?.reproduce_sql as string | undefined) || reproduceSql({ ...base, from, to })
+      // The test over time: every look of the live cycles (rule_evaluations), by wall-clock time.
+      const looks = await store.query<{
+        key: string
+        scope: string
+        t: number
+        p_value: number | null
+        observed: number
+        ci_low: number | null
+        ci_high: number | null
+        n: number
+        status: string
+      }>(
+        `SELECT dedup_key AS key, concat(model_version, ' / ', variant_id, ' / ', segment, ' / ', modality) AS scope,
+                toUnixTimestamp64Milli(evaluated_at) AS t, p_value, observed, ci_low, ci_high, n, status
+         FROM rule_evaluations
+         WHERE rule = {rule:String} AND evaluated_at >= {since:DateTime64(3, 'UTC')}
+         ORDER BY evaluated_at, dedup_key LIMIT 20000`,
+        { rule: name, since: clickhouseTime(now() - hours(request) * 3_600_000) },
+      )
+      const history = new Map<string, { key: string; scope: string; points: unknown[] }>()
+      for (const l of looks) {
+        const entry = history.get(l.key) ?? { key: l.key, scope: l.scope, points: [] }
+        entry.points.push({
+          t: Number(l.t),
+          p_value: l.p_value,
+          observed: l.observed,
+          ci_low: l.ci_low,
+          ci_high: l.ci_high,
+          n: Number(l.n),
+          status: l.status,
+        })
+        history.set(l.key, entry)
+      }
       return ok({
         rule,
         metric: { name: metric.name, kind: metric.kind, unit: metric.unit, worse: metric.worse },
@@ -154,6 +187,7 @@ export function dashboardApi(deps: DashboardDeps): Record<string, Route> {
         states: states.map(stateView),
         series: [...series.entries()].slice(0, 50).map(([key, v]) => ({ key, ...v })),
         alerts,
+        history: [...history.values()].slice(0, 50),
         reproduce_sql: reproduce,
       })
     },

@@ -274,7 +274,7 @@ async function rulePage(name) {
       'Metric over time, per scope (95 % band per bucket; baseline and threshold of the last look)',
     ),
     charts,
-    h('h2', {}, 'p-value over time (alerts and the last look)'),
+    h('h2', {}, 'The test over time: p-value per evaluation cycle'),
     h('div', { id: 'pvalues' }),
     h('h2', {}, 'Alerts'),
     table(
@@ -350,24 +350,32 @@ async function rulePage(name) {
       )
     }
     if (r.series.length === 0) charts.append(h('p', { class: 'muted' }, 'no data in the window'))
-    const points = [
-      ...r.alerts
-        .filter((a) => a.p_value !== null)
-        .map((a) => [Date.parse(`${a.fired_at}Z`.replace('ZZ', 'Z')) / 1000, a.p_value]),
-      ...r.states
-        .filter((s) => s.last?.p_value !== null && s.last?.p_value !== undefined)
-        .map((s) => [s.updated_at / 1000, s.last.p_value]),
-    ].sort((a, b) => a[0] - b[0])
+    // One p-value series per scope from the look history; looks of one cycle share a time.
     const pv = document.getElementById('pvalues')
-    if (points.length === 0) pv.append(h('p', { class: 'muted' }, 'no p-values recorded yet'))
-    else
+    const withP = r.history.filter((s) => s.points.some((p) => p.p_value !== null))
+    if (withP.length === 0) pv.append(h('p', { class: 'muted' }, 'no p-values recorded yet'))
+    else {
+      const times = [...new Set(withP.flatMap((s) => s.points.map((p) => p.t)))].sort((a, b) => a - b)
+      const palette = ['#7b1fa2', '#1a73e8', '#e37400', '#1e8e3e', '#d93025', '#5f6368']
+      const box = h('div', { class: 'chart', id: 'pvalue-chart', 'data-series': withP.length })
+      pv.append(box)
       chart(
-        pv,
-        'p-value',
-        points.map((p) => p[0]),
-        [{ label: 'p-value', stroke: '#7b1fa2', values: points.map((p) => p[1]), points: true }],
-        { height: 180 },
+        box,
+        'p-value of the test, per scope (each evaluation cycle)',
+        times.map((t) => t / 1000),
+        withP.map((s, i) => {
+          const byT = new Map(s.points.map((p) => [p.t, p.p_value]))
+          return {
+            label: `p-value ${s.scope}`,
+            stroke: palette[i % palette.length],
+            values: times.map((t) => byT.get(t) ?? null),
+            points: true,
+            width: 2,
+          }
+        }),
+        { height: 200 },
       )
+    }
   })
   return out
 }

@@ -131,13 +131,19 @@ export function dashboardApi(deps: DashboardDeps): Record<string, Route> {
       const step = Math.max(1, Math.ceil((to - from) / BUCKETS))
       const base: Omit<StatsQuery, 'from' | 'to'> = { metric, where: rule.where, scorerVersion }
       const series = new Map<string, { scope: Record<string, string>; points: unknown[] }>()
-      for (let t = from; t < to; t += step) {
-        for (const s of await fetchScopeStats(store, { ...base, from: t, to: Math.min(to, t + step) })) {
-          const key = SCOPE_COLUMNS.map((c) => s.scope[c]).join(' / ')
-          const entry = series.get(key) ?? { scope: { ...s.scope }, points: [] }
-          entry.points.push({ t, n: s.n, value: s.value, ...interval(metric.kind, s) })
-          series.set(key, entry)
-        }
+      // One query for every bucket of every scope (not one per bucket).
+      const bucketed = await fetchScopeStats(store, { ...base, from, to, bucketMs: step })
+      bucketed.sort((a, b) => (a.bucket ?? 0) - (b.bucket ?? 0))
+      for (const s of bucketed) {
+        const key = SCOPE_COLUMNS.map((c) => s.scope[c]).join(' / ')
+        const entry = series.get(key) ?? { scope: { ...s.scope }, points: [] }
+        entry.points.push({
+          t: from + (s.bucket ?? 0) * step,
+          n: s.n,
+          value: s.value,
+          ...interval(metric.kind, s),
+        })
+        series.set(key, entry)
       }
       const alerts = await store.query<Record<string, unknown>>(
         `SELECT alert_id, state, model_version, variant_id, segment, modality, observed, baseline, threshold,
@@ -147,7 +153,8 @@ export function dashboardApi(deps: DashboardDeps): Record<string, Route> {
       )
       const reproduce =
         (alerts[0]?.reproduce_sql as string | undefined) || reproduceSql({ ...base, from, to })
-      // The test over time: every look of the live cycles (rule_evaluations), by wall-clock time.
+      // The test over time: every look of the live cycles (rule_evaluations), the window ending at
+      // the newest look (a cycle's clock is the job's, which follows the data when it is old).
       const looks = await store.query<{
         key: string
         scope: string
@@ -162,9 +169,11 @@ export function dashboardApi(deps: DashboardDeps): Record<string, Route> {
         `SELECT dedup_key AS key, concat(model_version, ' / ', variant_id, ' / ', segment, ' / ', modality) AS scope,
                 toUnixTimestamp64Milli(evaluated_at) AS t, p_value, observed, ci_low, ci_high, n, status
          FROM rule_evaluations
-         WHERE rule = {rule:String} AND evaluated_at >= {since:DateTime64(3, 'UTC')}
+         WHERE rule = {rule:String}
+           AND evaluated_at >= (SELECT max(evaluated_at) FROM rule_evaluations WHERE rule = {rule:String})
+                               - toIntervalSecond({seconds:UInt32})
          ORDER BY evaluated_at, dedup_key LIMIT 20000`,
-        { rule: name, since: clickhouseTime(now() - hours(request) * 3_600_000) },
+        { rule: name, seconds: Math.round(hours(request) * 3600) },
       )
       const history = new Map<string, { key: string; scope: string; points: unknown[] }>()
       for (const l of looks) {

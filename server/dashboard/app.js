@@ -241,6 +241,8 @@ function chart(target, title, xs, series, opts = {}) {
 async function rulePage(name) {
   const r = await api(`/api/rule?name=${encodeURIComponent(name)}`)
   const charts = h('div', { id: 'charts' })
+  // Referenced directly: the charts are drawn before the page is in the document.
+  const pv = h('div', { id: 'pvalues' })
   const byScope = new Map(r.states.map((s) => [scopeText(s.scope), s]))
   const out = [
     h('h1', {}, `Rule ${r.rule.name}`),
@@ -275,7 +277,7 @@ async function rulePage(name) {
     ),
     charts,
     h('h2', {}, 'The test over time: p-value per evaluation cycle'),
-    h('div', { id: 'pvalues' }),
+    pv,
     h('h2', {}, 'Alerts'),
     table(
       [
@@ -351,7 +353,6 @@ async function rulePage(name) {
     }
     if (r.series.length === 0) charts.append(h('p', { class: 'muted' }, 'no data in the window'))
     // One p-value series per scope from the look history; looks of one cycle share a time.
-    const pv = document.getElementById('pvalues')
     const withP = r.history.filter((s) => s.points.some((p) => p.p_value !== null))
     if (withP.length === 0) pv.append(h('p', { class: 'muted' }, 'no p-values recorded yet'))
     else {

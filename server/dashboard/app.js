@@ -217,7 +217,8 @@ function chart(target, title, xs, series, opts = {}) {
       title,
       width,
       height: opts.height || 260,
-      scales: { x: { time: true } },
+      // p-values span many decades: a log scale (values floored at 1e-16) when asked.
+      scales: { x: { time: true }, ...(opts.logY ? { y: { distr: 3, log: 10 } } : {}) },
       series: [
         {},
         ...series.map((s) => ({
@@ -362,19 +363,22 @@ async function rulePage(name) {
       pv.append(box)
       chart(
         box,
-        'p-value of the test, per scope (each evaluation cycle)',
+        'p-value of the test, per scope (each evaluation cycle, log scale)',
         times.map((t) => t / 1000),
         withP.map((s, i) => {
           const byT = new Map(s.points.map((p) => [p.t, p.p_value]))
           return {
             label: `p-value ${s.scope}`,
             stroke: palette[i % palette.length],
-            values: times.map((t) => byT.get(t) ?? null),
+            values: times.map((t) => {
+              const p = byT.get(t)
+              return p === null || p === undefined ? null : Math.max(p, 1e-16)
+            }),
             points: true,
             width: 2,
           }
         }),
-        { height: 200 },
+        { height: 220, logY: true },
       )
     }
   })
@@ -477,8 +481,11 @@ async function exposurePage() {
         title: 'USD at risk per day, by version (all priced slices)',
         width: Math.min(1100, chartBox.clientWidth || 900),
         height: 220,
-        scales: { x: { time: false } },
-        axes: [{ values: (_, ticks) => ticks.map((t) => versions[t - 1] ?? '') }, { size: 70 }],
+        scales: { x: { time: false, range: [0.5, versions.length + 0.5] } },
+        axes: [
+          { splits: () => xs, values: (_, ticks) => ticks.map((t) => versions[t - 1] ?? '') },
+          { size: 70 },
+        ],
         series: [
           {},
           {

@@ -5,11 +5,12 @@
 
 import type { Config } from '../config/schema.ts'
 import { storeDeployments } from '../deploy/api.ts'
-import { dailyKey, measureDailyTraffic } from '../experiments/measure.ts'
+import { dailyKey } from '../experiments/measure.ts'
 import { exposureByVersion, pricedPairs, type VersionRate } from '../metrics/exposure.ts'
 import { metricDefinition } from '../metrics/registry.ts'
 import { fetchScopeStats, latestScorerVersion } from '../metrics/scope-stats.ts'
 import type { Store } from '../store/store.ts'
+import { clickhouseTime } from '../store/time.ts'
 
 export interface ExposureWindow {
   from: number
@@ -23,6 +24,8 @@ export async function exposureReport(store: Store, config: Config, window: Expos
   const baselineVersion = (await storeDeployments(store).lastStable())?.model_version ?? null
   const pairs = pricedPairs(entries)
   const rates: VersionRate[] = []
+  const priced = new Set(pairs.map((p) => `${p.segment}\u0000${p.metric}`))
+  // One query per metric over the window, every segment; the unpriced segments are dropped here.
   for (const metricName of [...new Set(pairs.map((p) => p.metric))]) {
     const metric = metricDefinition(metricName)
     const scorerVersion =
@@ -30,29 +33,25 @@ export async function exposureReport(store: Store, config: Config, window: Expos
         ? await latestScorerVersion(store, metric.scorer, metric.scoreMetric)
         : undefined
     if (metric.source === 'scores' && !scorerVersion) continue // nothing scored yet
-    const segments = pairs.filter((p) => p.metric === metricName).map((p) => p.segment)
-    for (const segment of segments) {
-      const stats = await fetchScopeStats(store, {
-        metric,
-        where: { segment },
-        scorerVersion,
-        poolVariants: true,
-        from: window.from,
-        to: window.to,
-      })
-      for (const s of stats)
-        if (s.n > 0)
-          rates.push({
-            model_version: s.scope.model_version,
-            segment: s.scope.segment,
-            modality: s.scope.modality,
-            metric: metricName,
-            n: s.n,
-            rate: s.value,
-          })
-    }
+    const stats = await fetchScopeStats(store, {
+      metric,
+      scorerVersion,
+      poolVariants: true,
+      from: window.from,
+      to: window.to,
+    })
+    for (const s of stats)
+      if (s.n > 0 && priced.has(`${s.scope.segment}\u0000${metricName}`))
+        rates.push({
+          model_version: s.scope.model_version,
+          segment: s.scope.segment,
+          modality: s.scope.modality,
+          metric: metricName,
+          n: s.n,
+          rate: s.value,
+        })
   }
-  const daily = await measureDailyTraffic((sql, params) => store.query(sql, params))
+  const daily = await windowTraffic(store, window, [...new Set(pairs.map((p) => p.segment))])
   const traffic = (segment: string, modality: string) => daily.get(dailyKey(segment, modality)) ?? 0
   const rows = exposureByVersion(entries, rates, traffic, baselineVersion).slice(0, 500)
   const slices = [...new Set(rows.map((r) => dailyKey(r.segment, r.modality)))].map((k) => {
@@ -60,4 +59,28 @@ export async function exposureReport(store: Store, config: Config, window: Expos
     return { segment, modality, interactions_per_day: traffic(segment, modality) }
   })
   return { configured: true, window, baseline_version: baselineVersion, daily_traffic: slices, rows }
+}
+
+/**
+ * Interactions per day of each priced segment x modality, measured over the page's window
+ * (bounded, unlike the 7-day look of experiments/measure.ts measureDailyTraffic): the count
+ * over the span the data covers in the window (at least an hour), scaled to a day.
+ */
+async function windowTraffic(
+  store: Store,
+  window: ExposureWindow,
+  segments: readonly string[],
+): Promise<Map<string, number>> {
+  const rows = await store.query<{ segment: string; modality: string; n: number; span_ms: number }>(
+    `SELECT segment, modality, count() AS n,
+            greatest(3600000, toUnixTimestamp64Milli(max(timestamp)) - toUnixTimestamp64Milli(min(timestamp))) AS span_ms
+     FROM interactions
+     WHERE timestamp >= {from:DateTime64(3, 'UTC')} AND timestamp < {to:DateTime64(3, 'UTC')}
+       AND segment IN {segments:Array(String)} AND variant_id != 'replay'
+     GROUP BY segment, modality LIMIT 10000`,
+    { from: clickhouseTime(window.from), to: clickhouseTime(window.to), segments },
+  )
+  return new Map(
+    rows.map((r) => [dailyKey(r.segment, r.modality), (Number(r.n) / Number(r.span_ms)) * 86_400_000]),
+  )
 }

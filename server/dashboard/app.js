@@ -231,7 +231,12 @@ function chart(target, title, xs, series, opts = {}) {
         })),
       ],
       bands: opts.bands,
-      axes: [{}, { size: 60 }],
+      axes: [
+        {},
+        opts.logY
+          ? { size: 60, values: (_, ticks) => ticks.map((t) => (t < 0.001 ? t.toExponential(0) : String(t))) }
+          : { size: 60 },
+      ],
     },
     [xs, ...series.map((s) => s.values)],
     target,

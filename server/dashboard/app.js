@@ -234,7 +234,11 @@ function chart(target, title, xs, series, opts = {}) {
       axes: [
         {},
         opts.logY
-          ? { size: 60, values: (_, ticks) => ticks.map((t) => (t < 0.001 ? t.toExponential(0) : String(t))) }
+          ? {
+              size: 60,
+              values: (_, ticks) =>
+                ticks.map((t) => (t == null ? '' : t < 0.001 ? t.toExponential(0) : String(t))),
+            }
           : { size: 60 },
       ],
     },

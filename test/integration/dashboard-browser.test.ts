@@ -153,6 +153,11 @@ describe('dashboard in a real browser', () => {
     const pvalues = page.locator('#pvalue-chart')
     await pvalues.locator('canvas').waitFor()
     expect(Number(await pvalues.getAttribute('data-series'))).toBe(looks.length)
+    // Drawn, not just created: a full-width canvas (a chart that failed to build collapses).
+    const pvWidth = await pvalues
+      .locator('canvas')
+      .evaluate((c) => (c as unknown as { clientWidth: number }).clientWidth)
+    expect(pvWidth).toBeGreaterThan(300)
     expect(await pvalues.locator('.u-legend').innerText()).toMatch(
       /p-value v2 \/ \S+ \/ customer_support \/ text/,
     )

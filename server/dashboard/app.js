@@ -50,6 +50,17 @@ const fmt = (v, digits = 4) =>
         ? String(v)
         : v.toFixed(digits)
       : String(v)
+// p-values far below 1e-4 stay readable (2.8e-35, not 0.0000).
+const fmtP = (v) => (typeof v === 'number' && v > 0 && v < 1e-4 ? v.toExponential(1) : fmt(v))
+// A one-sided test has one bound: show it as >= low or <= high, not "low – –".
+const fmtCi = (low, high) =>
+  low === null || low === undefined
+    ? high === null || high === undefined
+      ? '–'
+      : `≤ ${fmt(high)}`
+    : high === null || high === undefined
+      ? `≥ ${fmt(low)}`
+      : `${fmt(low)} – ${fmt(high)}`
 const status = (s) => h('span', { class: `status ${s}` }, s)
 const scopeText = (s) => (s ? [s.model_version, s.variant_id, s.segment, s.modality].join(' / ') : '')
 const when = (ms) => (ms ? new Date(ms).toISOString().replace('T', ' ').slice(0, 19) : '–')
@@ -144,7 +155,7 @@ async function overview() {
         { label: 'observed', cell: (r) => fmt(r.last?.observed) },
         { label: 'baseline', cell: (r) => fmt(r.last?.baseline) },
         { label: 'threshold', cell: (r) => fmt(r.last?.threshold) },
-        { label: 'p-value', cell: (r) => fmt(r.last?.p_value) },
+        { label: 'p-value', cell: (r) => fmtP(r.last?.p_value) },
         { label: 'since', cell: (r) => when(r.fired_at) },
       ],
       o.incidents,
@@ -273,12 +284,13 @@ async function rulePage(name) {
           cell: (s) =>
             s.last ? `${s.last.comparison} ${fmt(s.last.threshold)} → ${fmt(limitOf(s.last))}` : '–',
         },
-        { label: 'CI', cell: (s) => (s.last ? `${fmt(s.last.ci_low)} – ${fmt(s.last.ci_high)}` : '–') },
-        { label: 'p-value', cell: (s) => fmt(s.last?.p_value) },
+        { label: 'CI', cell: (s) => (s.last ? fmtCi(s.last.ci_low, s.last.ci_high) : '–') },
+        { label: 'p-value', cell: (s) => fmtP(s.last?.p_value) },
         { label: 'n', cell: (s) => fmt(s.last?.n) },
         { label: 'message', cell: (s) => s.last?.message ?? '' },
       ],
       r.states,
+      { id: 'states' },
     ),
     h(
       'h2',
@@ -296,7 +308,7 @@ async function rulePage(name) {
         { label: 'observed', cell: (a) => fmt(a.observed) },
         { label: 'baseline', cell: (a) => fmt(a.baseline) },
         { label: 'threshold', cell: (a) => fmt(a.threshold) },
-        { label: 'p-value', cell: (a) => fmt(a.p_value) },
+        { label: 'p-value', cell: (a) => fmtP(a.p_value) },
         { label: 'fired', cell: (a) => a.fired_at },
         { label: 'resolved', cell: (a) => a.resolved_at ?? '–' },
         { label: 'sent to', cell: (a) => (a.sent_to || []).join(', ') },
@@ -372,7 +384,7 @@ async function rulePage(name) {
       pv.append(box)
       chart(
         box,
-        'p-value of the test, per scope (each evaluation cycle, log scale)',
+        'p-value of the test, per scope (each evaluation cycle, log scale; below 1e-16 drawn at 1e-16)',
         times.map((t) => t / 1000),
         withP.map((s, i) => {
           const byT = new Map(s.points.map((p) => [p.t, p.p_value]))

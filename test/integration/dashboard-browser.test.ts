@@ -144,6 +144,11 @@ describe('dashboard in a real browser', () => {
       )
     expect(size).toBeGreaterThan(0)
     expect(await page.locator('#reproduce').innerText()).toMatch(/SELECT[\s\S]+FROM (scores|interactions)/)
+    // A p-value of 1e-35 reads as one (not 0.0000); the one-sided test's CI as a single bound.
+    const v2State = await page.locator('#states tbody tr', { hasText: 'v2 / canary' }).innerText()
+    expect(v2State).toMatch(/\d\.\de-\d+/)
+    expect(v2State).toMatch(/≥ 0\.\d{4}/)
+    expect(v2State).not.toMatch(/– –/)
     // The test over time: a p-value series per scope from the stored looks of both cycles.
     const looks = await sql(
       "SELECT dedup_key, count() AS n FROM rule_evaluations WHERE rule = 'refusal-spike' AND p_value IS NOT NULL GROUP BY dedup_key",

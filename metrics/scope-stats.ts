@@ -22,6 +22,8 @@ export interface ScopeStats {
   /** First and last data time in the window (epoch ms), when measured. */
   first?: number
   last?: number
+  /** With StatsQuery.bucketMs: the bucket's index from `from`. */
+  bucket?: number
   /** quantile with StatsQuery.exceedance: values strictly above the scope's threshold. */
   exceed?: { threshold: number; count: number }
 }
@@ -52,6 +54,8 @@ export interface StatsQuery {
   startsByScope?: Readonly<Record<string, number>>
   /** Also count values above a per-scope threshold. */
   exceedance?: ExceedanceQuery
+  /** Also group by time buckets of this many ms from `from` (charts: one query for a whole series). */
+  bucketMs?: number
 }
 
 /** SQL for scopeKey / baselineKey (contract/scope.ts): `\` and `|` escaped inside a part, joined by `|`. */
@@ -147,7 +151,14 @@ export function buildScopeStatsQuery(q: StatsQuery): { sql: string; params: Reco
   const groups = q.poolVariants
     ? ['model_version', `'${ALL}' AS variant_id`, 'segment', 'modality']
     : [...SCOPE_COLUMNS]
-  const groupBy = q.poolVariants ? 'model_version, segment, modality' : SCOPE_COLUMNS.join(', ')
+  let groupBy = q.poolVariants ? 'model_version, segment, modality' : SCOPE_COLUMNS.join(', ')
+  if (q.bucketMs !== undefined) {
+    params.bucket_ms = Math.max(1, Math.round(q.bucketMs))
+    groups.push(
+      `intDiv(toUnixTimestamp64Milli(${source.time}) - toUnixTimestamp64Milli({from:DateTime64(3, 'UTC')}), {bucket_ms:UInt64}) AS bucket`,
+    )
+    groupBy += ', bucket'
+  }
   const sql = `SELECT ${groups.join(', ')}, ${aggregates}
 FROM ${source.table}
 WHERE ${conditions.join('\n  AND ')}
@@ -212,6 +223,7 @@ interface RawRow {
   above?: number | string
   first?: number | string
   last?: number | string
+  bucket?: number | string
 }
 
 export async function fetchScopeStats(store: Store, q: StatsQuery): Promise<ScopeStats[]> {
@@ -221,6 +233,7 @@ export async function fetchScopeStats(store: Store, q: StatsQuery): Promise<Scop
     const stats = toStats(q.metric, row)
     if (row.first !== undefined) stats.first = Number(row.first)
     if (row.last !== undefined) stats.last = Number(row.last)
+    if (row.bucket !== undefined) stats.bucket = Number(row.bucket)
     const threshold = q.exceedance ? exceedanceThreshold(q.exceedance, stats.scope) : undefined
     if (threshold !== undefined) stats.exceed = { threshold, count: Number(row.above ?? 0) }
     return stats

@@ -3,9 +3,11 @@
 // `evaluate` (every rule, then alerts). Scoring jobs are registered before them.
 
 import type { Producer } from 'kafkajs'
+import { withExposure } from '../../alerts/exposure.ts'
 import { createEmitterFromConfig } from '../../alerts/from-config.ts'
 import type { Config } from '../../config/schema.ts'
 import { detectNewVersions, goneVersions, lastStable } from '../../deploy/deployments.ts'
+import { dailyKey, measureDailyTraffic } from '../../experiments/measure.ts'
 import type { Logger } from '../../lib/log.ts'
 import type { Store } from '../../store/store.ts'
 import type { JobDefinition } from '../registry.ts'
@@ -41,12 +43,21 @@ export function monitorJobs(options: MonitorJobsOptions): JobDefinition[] {
       }
     },
   }
+  const emitter = createEmitterFromConfig({
+    config,
+    env: options.env,
+    log: options.log,
+    producer: options.producer,
+  })
   const evaluate = createEvaluateJob({
-    emitter: createEmitterFromConfig({
-      config,
-      env: options.env,
+    // Alerts carry dollars at risk when exposure: prices their scope (alerts/exposure.ts).
+    emitter: withExposure(emitter, {
+      entries: config.exposure,
+      dailyTraffic: async (segment, modality) =>
+        (await measureDailyTraffic((sql, params) => store.query(sql, params), { segment, modality })).get(
+          dailyKey(segment, modality),
+        ) ?? 0,
       log: options.log,
-      producer: options.producer,
     }),
     lastStable: async (excluding) => (await lastStable(store, { excluding }))?.model_version,
     goneVersions: () => goneVersions(store),

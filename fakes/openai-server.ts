@@ -116,6 +116,14 @@ export const reply = {
     contentType: 'application/json',
   }),
   delay: (ms: number, then: FakeReply): FakeReply => ({ kind: 'delay', ms, then }),
+  /** Embeddings: the deterministic vectors (fakeEmbedding) of every input. */
+  vectors: (): FakeEmbeddingsReply => ({ kind: 'vectors' }),
+  /** Embeddings: answer after `ms` (a client timeout shorter than that fires). */
+  delayVectors: (ms: number, then: FakeEmbeddingsReply = { kind: 'vectors' }): FakeEmbeddingsReply => ({
+    kind: 'delay',
+    ms,
+    then,
+  }),
   drop: (): FakeReply => ({ kind: 'drop' }),
 }
 
@@ -186,11 +194,15 @@ export interface FakeEmbeddingsRequest {
   [key: string]: unknown
 }
 
-/** An embeddings answer: vectors (fakeEmbedding of each input) or any failure of FakeReply. */
+/**
+ * An embeddings answer: vectors (fakeEmbedding of each input) or any failure of FakeReply
+ * (reply.rateLimited(), reply.serverError(), reply.malformedBody(), reply.drop(), delays). A
+ * chat `content` reply has no meaning here: it is answered 500, naming the test's mistake.
+ */
 export type FakeEmbeddingsReply =
   | { kind: 'vectors' }
-  | Exclude<FakeReply, { kind: 'content' } | { kind: 'delay' }>
-  | { kind: 'delay'; ms: number; then: FakeEmbeddingsReply }
+  | Exclude<FakeReply, { kind: 'delay' }>
+  | { kind: 'delay'; ms: number; then: FakeEmbeddingsReply | FakeReply }
 
 export type FakeEmbeddingsBehaviour = (
   request: FakeEmbeddingsRequest,
@@ -407,6 +419,10 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
           res.writeHead(answer.status ?? 200, { 'content-type': answer.contentType ?? 'application/json' })
           res.end(answer.body)
         })
+      case 'content':
+        return send(500, () =>
+          sendError(res, 500, 'fake: a chat reply was configured for /v1/embeddings', 'server_error', null),
+        )
       case 'error':
         return send(answer.status, () =>
           sendError(

@@ -117,6 +117,20 @@ describe('driftwatch jobs run shadow', () => {
     // The most divergent pairs are queued for review under the shadow scorer.
     const [queued] = await sql("SELECT count() AS n FROM review_queue FINAL WHERE scorer = 'shadow'")
     expect(queued!.n).toBe(5)
+    // The reviewer sees both answers and labels `divergent`.
+    const exported = await runCli(['review', 'export', '--format', 'jsonl'], env)
+    expect(exported.code, exported.stderr).toBe(0)
+    const items = exported.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.scorer === 'shadow')
+    expect(items.length).toBe(5)
+    for (const item of items) {
+      expect(item.divergent).toBeNull()
+      expect(String(item.production_output)).not.toBe('')
+      expect(item.production_output).not.toBe(item.model_output)
+    }
   })
 
   it('pairing is idempotent: a re-run adds no pair and no score', async () => {

@@ -45,6 +45,29 @@ describe('embeddings client', () => {
     ])
   })
 
+  it('reads base64 vectors (little-endian float32) as some servers send them, in index order', async () => {
+    const b64 = (xs: number[]) => Buffer.from(new Float32Array(xs).buffer).toString('base64')
+    server.setEmbeddingsBehaviour({
+      kind: 'raw',
+      status: 200,
+      body: JSON.stringify({
+        object: 'list',
+        data: [
+          { object: 'embedding', index: 1, embedding: b64([0, 1, 0.25]) },
+          { object: 'embedding', index: 0, embedding: b64([1, 0, 0.5]) },
+        ],
+        model: 'embed-small',
+      }),
+    })
+    const r = await client().embed(['x', 'y'])
+    expect(r.vectors).toEqual([
+      [1, 0, 0.5],
+      [0, 1, 0.25],
+    ])
+    // No usage reported: estimated as characters / 4, rounded up per text.
+    expect(r.promptTokens).toBe(2)
+  })
+
   it('the fake server validates like OpenAI: an empty input is a 400', async () => {
     await expect(client({ maxRetries: 0 }).embed([''])).rejects.toMatchObject({ status: 400 })
   })

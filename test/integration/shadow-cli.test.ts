@@ -191,4 +191,13 @@ describe('driftwatch jobs run shadow', () => {
     expect(states.every((s: { model_version: string }) => s.model_version === 'v2-shadow')).toBe(true)
     expect(states.some((s: { status: string }) => s.status === 'firing')).toBe(true)
   })
+
+  it('shadow.enabled: false unregisters the job, and asking for it says how to turn it on', async () => {
+    const off = join(mkdtempSync(join(tmpdir(), 'dw-shadow-off-')), 'driftwatch.yaml')
+    writeFileSync(off, 'shadow:\n  enabled: false\n')
+    const r = await runCli(['jobs', 'run', 'shadow', '--config', off], env)
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/shadow is not enabled/)
+    expect(r.stderr).toMatch(/set shadow\.enabled: true/)
+  })
 })

@@ -134,7 +134,11 @@ async function bulkOnly(): Promise<void> {
     for (let i = from; i < Math.min(count, from + 10_000); i++)
       lines.push(
         JSON.stringify(
-          interactionRow(syntheticInteraction(i, { seed: 3 }), { topic: 't', partition: 0, offset: String(i) }),
+          interactionRow(syntheticInteraction(i, { seed: 3 }), {
+            topic: 't',
+            partition: 0,
+            offset: String(i),
+          }),
         ),
       )
     writeSync(fd, `${lines.join('\n')}\n`)

@@ -80,6 +80,8 @@ describe('driftwatch jobs', () => {
       ['refusal', true, '* * * * *', null],
       ['llama_guard', true, '*/5 * * * *', null],
       ['judge', true, '*/5 * * * *', null],
+      // Listed with how to turn it on until golden: is configured (docs/replay.md#golden-suite).
+      ['golden', false, '0 3 * * *', null],
       ['detect_versions', true, '* * * * *', null],
       ['shadow', true, '*/5 * * * *', null],
       ['evaluate', true, expect.any(String), null],
@@ -122,6 +124,7 @@ describe('driftwatch jobs', () => {
       'ok',
       'ok',
       'ok',
+      null, // golden: not configured
       'ok',
       'ok',
       'ok',

@@ -9,7 +9,6 @@
 import { monitorJobs } from '../../jobs/evaluate/monitor-jobs.ts'
 import { LAST_RUN_PER_JOB_SQL } from '../../jobs/job-runs.ts'
 import { formatDuration, formatJobProgress, formatUsd } from '../../jobs/progress.ts'
-import type { JobDefinition } from '../../jobs/registry.ts'
 import type { RunResult, Scheduler } from '../../jobs/scheduler.ts'
 import { createJobsScheduler, plannedJobs, startJobs } from '../../jobs/start-jobs.ts'
 import { ConfigError, errorMessage } from '../../lib/errors.ts'

@@ -23,6 +23,24 @@ const isoTime = z.iso.datetime({ offset: true })
 export const AlertWindowSchema = z.strictObject({ start: isoTime, end: isoTime })
 export type AlertWindow = z.infer<typeof AlertWindowSchema>
 
+const exposureSide = z.strictObject({ failures_per_day: z.number(), usd_per_day: z.number() }).nullable()
+
+/**
+ * Money at risk of the judged scope (config `exposure:`, metrics/exposure.ts): the candidate's
+ * observed failure rate and the baseline's, times the slice's measured daily traffic and the
+ * cost of one failure. Present only when `exposure:` prices the scope's segment and metric.
+ */
+export const AlertExposureSchema = z.strictObject({
+  usd_per_failure: z.number().min(0),
+  /** Measured interactions per day in the scope's segment x modality. */
+  daily_traffic: z.number().min(0),
+  candidate: exposureSide,
+  baseline: exposureSide,
+  /** Candidate minus baseline, USD per day; null without a baseline. */
+  delta_usd_per_day: z.number().nullable(),
+})
+export type AlertExposure = z.infer<typeof AlertExposureSchema>
+
 export const AlertSchema = z
   .strictObject({
     /** Rule name from driftwatch.yaml. */
@@ -69,6 +87,8 @@ export const AlertSchema = z
     reproduce_sql: z.string().min(1),
     /** Which limit was crossed, with the numbers: "hallucination_rate 0.021 > 0.01 (n=1,204, p=0.0003 < 0.01)". */
     message: z.string().min(1),
+    /** Dollars at risk, when `exposure:` covers the scope and metric (alerts/exposure.ts). */
+    exposure: AlertExposureSchema.optional(),
   })
   .superRefine((alert, ctx) => {
     if (alert.state === 'resolved' && alert.resolved_at === null) {
@@ -122,6 +142,11 @@ export function dedupKey(rule: string, scope: Scope, version: string): string {
 function encodePart(value: string): string {
   // encodeURIComponent keeps '*' and [A-Za-z0-9-_.!~'()] readable and escapes ':' and '%'.
   return encodeURIComponent(value)
+}
+
+/** The exposure block every sink carries (PagerDuty custom_details, webhook, Kafka), or nothing. */
+export function alertExposureDetails(alert: Alert): { exposure?: AlertExposure } {
+  return alert.exposure ? { exposure: alert.exposure } : {}
 }
 
 /**

@@ -4,7 +4,7 @@
 
 import { z } from 'zod'
 import { type Logger, silentLogger } from '../lib/log.ts'
-import { type Alert, type AlertAction, alertNumbers, DEDUP_KEY_MAX } from './alert.ts'
+import { type Alert, type AlertAction, alertExposureDetails, alertNumbers, DEDUP_KEY_MAX } from './alert.ts'
 import {
   AlertDeliveryError,
   checkHttpUrl,
@@ -167,6 +167,7 @@ function customDetails(alert: Alert): Record<string, unknown> {
     to_version: alert.to_version,
     fired_at: alert.fired_at,
     reproduce_sql: alert.reproduce_sql,
+    ...alertExposureDetails(alert),
   }
 }
 

@@ -10,8 +10,10 @@ import { type Logger, silentLogger } from '../lib/log.ts'
 import {
   type Alert,
   AlertActionSchema,
+  AlertExposureSchema,
   AlertStateSchema,
   AlertWindowSchema,
+  alertExposureDetails,
   alertNumbers,
   DEDUP_KEY_MAX,
 } from './alert.ts'
@@ -52,6 +54,8 @@ export const RollbackTriggerSchema = z.strictObject({
   to_version: z.string().min(1).nullable(),
   fired_at: isoTime,
   resolved_at: isoTime.nullable(),
+  /** Dollars at risk (config `exposure:`); absent when exposure does not price this scope and metric. */
+  exposure: AlertExposureSchema.optional(),
 })
 export type RollbackTrigger = z.infer<typeof RollbackTriggerSchema>
 
@@ -71,6 +75,7 @@ export function buildRollbackTrigger(alert: Alert): RollbackTrigger {
     to_version: alert.to_version,
     fired_at: alert.fired_at,
     resolved_at: alert.resolved_at,
+    ...alertExposureDetails(alert),
   })
 }
 

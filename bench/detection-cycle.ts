@@ -48,7 +48,15 @@ export const CYCLE_RULES: Rule[] = [
   },
 ].map((r) => RuleSchema.parse(r))
 
+/** One pass over every interaction, grouped by scope: the cost floor the cycle is measured against. */
+export const GROUPED_SCAN_SQL = `SELECT model_version, variant_id, segment, modality, count() AS n,
+  countIf(status != 'ok') AS errors, quantileExact(0.99)(latency_ms) AS p99
+FROM interactions
+GROUP BY model_version, variant_id, segment, modality`
+
 export interface CycleBench {
+  /** Median ms of one grouped full scan of the same interactions (GROUPED_SCAN_SQL). */
+  groupedScanMs: number
   rows: number
   scores: number
   insertSeconds: number
@@ -128,7 +136,27 @@ export async function runCycleBench(options: {
         `  cycle ${i + 1}/${options.cycles}: ${ms.toFixed(0)} ms, ${result.looks} looks, ${result.fired.length} fired, ${queries.length} store calls`,
       )
     }
-    return { rows: Number(count?.n), scores: Number(scored?.n), insertSeconds, scoresSeconds, parts, cycles }
+    // The yardstick of issue 11 item 3: ONE grouped full scan of the same table, computing in one
+    // pass what the cycle's interaction rules need per scope (count, errors, exact p99 latency).
+    const scans: number[] = []
+    for (let i = 0; i < options.cycles; i++) {
+      const t = performance.now()
+      await store.query(GROUPED_SCAN_SQL)
+      scans.push(performance.now() - t)
+    }
+    const groupedScanMs = [...scans].sort((a, b) => a - b)[Math.floor(scans.length / 2)]!
+    progress(
+      `  one grouped full scan (count, errors, quantileExact(0.99) by scope): median ${groupedScanMs.toFixed(0)} ms of ${scans.map((m) => m.toFixed(0)).join(', ')}`,
+    )
+    return {
+      rows: Number(count?.n),
+      scores: Number(scored?.n),
+      insertSeconds,
+      scoresSeconds,
+      parts,
+      cycles,
+      groupedScanMs,
+    }
   } finally {
     await store.close()
     rmSync(dataDir, { recursive: true, force: true })
@@ -254,11 +282,16 @@ function labelOf(sql: string, params: Record<string, unknown> = {}): string {
       : /quantilesExact/.test(sql)
         ? 'interactions latency quantiles'
         : `interactions ${/sum\((.*)\) AS x/.exec(sql)?.[1] ?? 'mean'}`
-  const hours = (Number(params.to) - Number(params.from)) / 3600
+  // The params are ClickHouse DateTime64 strings ('2026-01-08 12:00:00.000', UTC), not numbers.
+  const hours = (utcMs(params.to) - utcMs(params.from)) / 3_600_000
   const kind = /'\*' AS variant_id/.test(sql)
     ? `baseline ${params.w_model_version} ${hours.toFixed(0)}h`
     : `candidate ${hours.toFixed(1)}h`
   return `${what}: ${kind}`
+}
+
+function utcMs(t: unknown): number {
+  return typeof t === 'number' ? t : Date.parse(`${String(t).replace(' ', 'T')}Z`)
 }
 
 function fmtInt(n: number): string {

@@ -6,7 +6,7 @@
 //   bulk      the engine parsing every row from one file: INSERT ... SELECT FROM file(...)
 //   pipeline  the real consumer: decode, validate, encode, raw insert, commit
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseConfig } from '../config/load.ts'
@@ -127,15 +127,23 @@ async function bulkOnly(): Promise<void> {
   const store = await createStore(config.clickhouse)
   await migrate(store)
   const file = join(config.clickhouse.data_dir, 'bulk.jsonl')
-  const lines: string[] = []
-  for (let i = 0; i < count; i++)
-    lines.push(
-      JSON.stringify(
-        interactionRow(syntheticInteraction(i, { seed: 3 }), { topic: 't', partition: 0, offset: String(i) }),
-      ),
-    )
-  writeFileSync(file, `${lines.join('\n')}\n`)
-  lines.length = 0
+  // Written 10,000 lines at a time: 500,000 rows in one string would pass V8's string limit.
+  const fd = openSync(file, 'w')
+  for (let from = 0; from < count; from += 10_000) {
+    const lines: string[] = []
+    for (let i = from; i < Math.min(count, from + 10_000); i++)
+      lines.push(
+        JSON.stringify(
+          interactionRow(syntheticInteraction(i, { seed: 3 }), {
+            topic: 't',
+            partition: 0,
+            offset: String(i),
+          }),
+        ),
+      )
+    writeSync(fd, `${lines.join('\n')}\n`)
+  }
+  closeSync(fd)
   const columns = INTERACTION_COLUMNS.join(', ')
   const started = performance.now()
   await store.command(

@@ -1,4 +1,4 @@
-// npm run bench:raw-insert — chDB's raw passthrough insert at several batch sizes, each in
+// node --import tsx bench/raw-insert-probe.ts — chDB's raw passthrough insert at several batch sizes, each in
 // turn, on the embedded engine: rows/s per size, and (run with stderr captured) whether the
 // engine prints its libc++ hardening assertion. BENCH_SIZES=1000,5000,... BENCH_ROUNDS=3.
 // Prints one JSON line per format and size: { format, size, rounds, rows (stored), rows_per_s }.

@@ -17,6 +17,7 @@ import { queryCommand } from './commands/query.ts'
 import { replayCommand } from './commands/replay.ts'
 import { reviewCommand } from './commands/review.ts'
 import { serveCommand } from './commands/serve.ts'
+import { shadowCommand } from './commands/shadow.ts'
 import { sqlCommand } from './commands/sql.ts'
 import { startCommand } from './commands/start.ts'
 import { statusCommand } from './commands/status.ts'
@@ -34,7 +35,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   ingest: { run: ingestCommand, help: 'consume interactions from Kafka into ClickHouse' },
   jobs: {
     run: jobsCommand,
-    help: 'scheduled jobs (scoring, detect_versions, evaluate): run them | list | run <name> | run-all --once',
+    help: 'scheduled jobs (scoring, detect_versions, shadow, evaluate): run them | list | run <name> | run-all --once',
   },
   review: {
     run: reviewCommand,
@@ -45,6 +46,10 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   backtest: {
     run: backtestCommand,
     help: 'replay the rules as of each step over stored history, no sinks: [--from T] [--to T] [--step 1m] [--change-at T]',
+  },
+  shadow: {
+    run: shadowCommand,
+    help: 'shadow deployments: report (divergence, latency and cost of shadow vs production)',
   },
   status: { run: statusCommand, help: "traffic per scope and every rule's state: current value vs baseline" },
   serve: {

@@ -424,6 +424,48 @@ export const ReplayConfigSchema = z
   })
   .strict()
 
+/** The optional embeddings endpoint of the shadow job: the scorers' client limits and budget. */
+export const ShadowEmbeddingsConfigSchema = z
+  .object({
+    /** OpenAI-compatible API root, e.g. http://localhost:8080/v1 (POST {base_url}/embeddings). */
+    base_url: z.string().url(),
+    model: z.string().min(1),
+    /** NAME of the environment variable holding the API key. */
+    api_key_env: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable, e.g. EMBEDDINGS_API_KEY')
+      .optional(),
+    /** Asked of models that can shorten their vectors (OpenAI text-embedding-3-*); unset: the model's own size. */
+    dimensions: positiveInt.optional(),
+    /** Texts per request. */
+    batch_size: positiveInt.max(2048).default(64),
+    timeout_ms: positiveInt.default(30_000),
+    max_retries: z.number().int().min(0).max(10).default(3),
+    max_concurrency: positiveInt.max(256).default(4),
+    requests_per_second: z.number().positive().default(5),
+    /** Daily budgets (UTC day, summed over restarts from scoring_spend); over them the job measures lexically. */
+    tokens_per_day: positiveInt.optional(),
+    usd_per_day: z.number().positive().optional(),
+    price_per_1k_tokens: z.number().min(0).default(0),
+  })
+  .strict()
+
+/** Shadow deployments (docs/shadow.md): the `shadow` job pairing shadow answers with production's. */
+export const ShadowConfigSchema = z
+  .object({
+    /** Run the shadow job (jobs run shadow, and on its schedule). */
+    enabled: z.boolean().default(true),
+    /** A pair whose distance is above this counts as divergent (shadow_divergence_rate). */
+    divergence_threshold: z.number().gt(0).lt(1).default(0.3),
+    /** Pairs read and scored per step. */
+    batch_size: positiveInt.max(100_000).default(1000),
+    /** The most divergent pairs of each run queued for human review (review_queue, scorer shadow). */
+    review_top: z.number().int().min(0).max(1000).default(10),
+    /** Unset: lexical similarity (token-set Jaccard) only. */
+    embeddings: ShadowEmbeddingsConfigSchema.optional(),
+  })
+  .strict()
+
 export const ConfigSchema = z
   .object({
     kafka: KafkaConfigSchema.default(KafkaConfigSchema.parse({})),
@@ -441,6 +483,8 @@ export const ConfigSchema = z
     /** A/B experiments (docs/experiments.md): `driftwatch experiment list | plan | analyze NAME`. */
     experiments: z.array(ExperimentSchema).default([]),
     replay: ReplayConfigSchema.prefault({}),
+    /** Shadow deployments (docs/shadow.md): divergence of shadow answers from production's. */
+    shadow: ShadowConfigSchema.prefault({}),
     /** Dollars at risk per segment (docs/config.md#exposure): shown in experiment and replay reports. */
     exposure: z.array(ExposureEntrySchema).default([]),
   })
@@ -495,3 +539,4 @@ export type LlamaGuardConfig = Config['scorers']['llama_guard']
 export type JudgeConfig = Config['scorers']['judge']
 export type ReviewConfig = Config['review']
 export type ServerConfig = Config['server']
+export type ShadowConfig = Config['shadow']

@@ -1,9 +1,14 @@
-// Stores one chunk of one partition's messages: decode and validate each message, encode
-// each good row as one JSONCompactEachRow line, insert the lines in one raw insert (the
-// engine parses them; no row objects), and keep every poison message (dead-letter topic and
-// ingest_errors). Calling it again with the same messages stores nothing twice: rows
-// already in ClickHouse are skipped by offset, and a retried insert carries the same
-// deduplication token. The caller commits offsets only after this returns.
+// Stores one chunk of one partition's messages: decode and validate each message, write
+// each good row as one JSONCompactEachRow line straight into one Buffer (the engine parses
+// it; no row objects, no joined string), insert that Buffer in one raw insert, and keep every
+// poison message (dead-letter topic and ingest_errors). Calling it again with the same
+// messages stores nothing twice: rows already in ClickHouse are skipped by offset, and a
+// retried insert carries the same deduplication token. The caller commits offsets only
+// after this returns.
+//
+// Memory: a plain-JSON message is decoded, encoded and dropped before the next one is
+// looked at, so its parsed object dies in the young generation; what the chunk keeps until
+// the insert returns is the Buffer and two numbers per row.
 
 import type { KafkaMessage, Message } from 'kafkajs'
 import type { Interaction } from '../contract/interaction.ts'
@@ -15,6 +20,11 @@ import { INTERACTION_COLUMNS, interactionLine, type KafkaSource } from './rows.t
 
 export interface MessageDecoder {
   decode(message: Pick<KafkaMessage, 'value' | 'headers'>, topic: string): Promise<Interaction>
+  /**
+   * Optional: the same answer without a promise when it can be had at once (plain JSON),
+   * undefined when decode() must be asked (schema-registry framed). Throws like decode().
+   */
+  decodeNow?(message: Pick<KafkaMessage, 'value' | 'headers'>, topic: string): Interaction | undefined
 }
 
 export interface DeadLetterSink {
@@ -41,10 +51,14 @@ export interface IngestBatchResult {
   reasons: Record<string, number>
 }
 
-interface PendingRow {
-  source: KafkaSource
-  message: KafkaMessage
-  line: string
+/** The chunk's encoded rows: one Buffer of lines, and per row its message and where its line ends. */
+interface EncodedRows {
+  messages: KafkaMessage[]
+  body: Buffer
+  /** Index into `messages` of row r. */
+  message: number[]
+  /** Byte offset just past row r's line (its newline not included). */
+  end: number[]
 }
 
 export async function ingestBatch(
@@ -53,34 +67,68 @@ export async function ingestBatch(
   alreadyStored: ReadonlySet<number>,
   deps: IngestBatchDeps,
 ): Promise<IngestBatchResult> {
-  const rows: PendingRow[] = []
   const poisons: Poison[] = []
+  const writer = new LineWriter(messages)
+  const later: number[] = []
   let skipped = 0
-  const decoded = await Promise.all(
-    messages.map(async (message) => {
-      if (alreadyStored.has(Number(message.offset))) return 'skip' as const
-      try {
-        return await deps.decoder.decode(message, ref.topic)
-      } catch (error) {
-        // A registry outage (RegistryUnavailableError) is not the message's fault: it is
-        // thrown, so the whole chunk is retried, never dead-lettered.
-        if (error instanceof PoisonMessageError) return error
-        throw error
+  const { decoder } = deps
+  const source: KafkaSource = { topic: ref.topic, partition: ref.partition, offset: '' }
+  const poisonOf = (error: unknown, message: KafkaMessage): void => {
+    // A registry outage (RegistryUnavailableError) is not the message's fault: it is
+    // thrown, so the whole chunk is retried, never dead-lettered.
+    if (!(error instanceof PoisonMessageError)) throw error
+    poisons.push({
+      source: { topic: ref.topic, partition: ref.partition, offset: message.offset },
+      message,
+      reason: error.reason,
+      detail: error.message,
+    })
+  }
+  for (let i = 0; i < messages.length; i++) {
+    const message = messages[i]!
+    if (alreadyStored.size > 0 && alreadyStored.has(Number(message.offset))) {
+      skipped++
+      continue
+    }
+    let event: Interaction | undefined
+    try {
+      event = decoder.decodeNow?.(message, ref.topic)
+    } catch (error) {
+      poisonOf(error, message)
+      continue
+    }
+    if (event === undefined) later.push(i)
+    else {
+      source.offset = message.offset
+      writer.add(interactionLine(event, source), i)
+    }
+  }
+  if (later.length > 0) {
+    // Framed messages: decoded concurrently (a registry lookup serves them all), written in order.
+    const decoded = await Promise.all(
+      later.map((i) =>
+        decoder.decode(messages[i]!, ref.topic).then(
+          (event) => ({ event }),
+          (error: unknown) => ({ error }),
+        ),
+      ),
+    )
+    decoded.forEach((result, k) => {
+      const message = messages[later[k]!]!
+      if ('error' in result) poisonOf(result.error, message)
+      else {
+        source.offset = message.offset
+        writer.add(interactionLine(result.event, source), later[k]!)
       }
-    }),
-  )
-  messages.forEach((message, i) => {
-    const result = decoded[i]!
-    const source: KafkaSource = { topic: ref.topic, partition: ref.partition, offset: message.offset }
-    if (result === 'skip') skipped++
-    else if (result instanceof PoisonMessageError)
-      poisons.push({ source, message, reason: result.reason, detail: result.message })
-    else rows.push({ source, message, line: interactionLine(result, source) })
-  })
+    })
+  }
 
-  poisons.push(...(await insertRows(ref, rows, deps.store)))
+  const rows = writer.finish()
+  const rejected = await insertRows(ref, rows, 0, rows.message.length, deps.store)
+  poisons.push(...rejected)
 
   if (poisons.length > 0) {
+    poisons.sort((a, b) => Number(a.source.offset) - Number(b.source.offset))
     // Dead-letter topic first, then ingest_errors: a replay skips offsets recorded in
     // ingest_errors, so recording first and crashing before the send would lose the DLQ copy.
     // This order can only send one twice (at-least-once), with its source offset in headers.
@@ -97,7 +145,7 @@ export async function ingestBatch(
   const reasons: Record<string, number> = {}
   for (const p of poisons) reasons[p.reason] = (reasons[p.reason] ?? 0) + 1
   return {
-    stored: rows.length - poisons.filter((p) => p.reason === 'store_rejected').length,
+    stored: rows.message.length - rejected.length,
     poisoned: poisons.length,
     skipped,
     reasons,
@@ -105,47 +153,93 @@ export async function ingestBatch(
 }
 
 /**
- * One insert for the chunk. If ClickHouse rejects the data itself (a value it cannot
- * parse), the chunk is split in halves until the bad rows are found; they become poison
- * with reason `store_rejected` and the rest is stored. Outages are thrown to the caller.
+ * Appends lines to one growing Buffer, sized at first from the messages' own bytes (a
+ * JSONCompactEachRow line is about as long as the JSON message it came from).
  */
-async function insertRows(ref: PartitionRef, rows: PendingRow[], store: Store): Promise<Poison[]> {
-  if (rows.length === 0) return []
+class LineWriter {
+  private body: Buffer
+  private at = 0
+  private readonly message: number[] = []
+  private readonly end: number[] = []
+
+  constructor(private readonly messages: KafkaMessage[]) {
+    let bytes = 0
+    for (const m of messages) bytes += m.value?.length ?? 0
+    this.body = Buffer.allocUnsafe(Math.max(4096, Math.ceil(bytes * 1.1) + messages.length * 64))
+  }
+
+  add(line: string, messageIndex: number): void {
+    if (this.end.length > 0) this.body[this.at++] = 0x0a
+    // One UTF-8 byte per code unit is the common case; grow to the worst case only when short.
+    if (this.body.length - this.at < line.length * 3) {
+      const needed = this.at + Buffer.byteLength(line)
+      if (needed > this.body.length) {
+        const grown = Buffer.allocUnsafe(Math.max(needed, this.body.length * 2))
+        this.body.copy(grown, 0, 0, this.at)
+        this.body = grown
+      }
+    }
+    this.at += this.body.write(line, this.at)
+    this.message.push(messageIndex)
+    this.end.push(this.at)
+  }
+
+  finish(): EncodedRows {
+    return { messages: this.messages, body: this.body, message: this.message, end: this.end }
+  }
+}
+
+/**
+ * One insert for rows [from, to) of the chunk. If ClickHouse rejects the data itself (a
+ * value it cannot parse), the range is split in halves until the bad rows are found; they
+ * become poison with reason `store_rejected` and the rest is stored. Outages are thrown to
+ * the caller.
+ */
+async function insertRows(
+  ref: PartitionRef,
+  rows: EncodedRows,
+  from: number,
+  to: number,
+  store: Store,
+): Promise<Poison[]> {
+  if (to <= from) return []
+  const offsetOf = (r: number) => rows.messages[rows.message[r]!]!.offset
+  const start = from === 0 ? 0 : rows.end[from - 1]! + 1
   try {
-    await store.insertRaw('interactions', Buffer.from(rows.map((r) => r.line).join('\n')), {
+    await store.insertRaw('interactions', rows.body.subarray(start, rows.end[to - 1]!), {
       format: 'JSONCompactEachRow',
       columns: INTERACTION_COLUMNS,
-      dedupToken: tokenFor(
-        ref,
-        rows.map((r) => r.source.offset),
-        'rows',
-      ),
+      dedupToken: rangeToken(ref, offsetOf(from), offsetOf(to - 1), to - from, 'rows'),
     })
     return []
   } catch (error) {
     if (!(error instanceof StoreError) || storeErrorKind(error) !== 'rejected_data') throw error
-    if (rows.length === 1) {
-      const [only] = rows
+    if (to - from === 1) {
+      const message = rows.messages[rows.message[from]!]!
       return [
         {
-          source: only!.source,
-          message: only!.message,
+          source: { topic: ref.topic, partition: ref.partition, offset: message.offset },
+          message,
           reason: 'store_rejected',
           detail: errorMessage(error),
         },
       ]
     }
-    const half = Math.ceil(rows.length / 2)
+    const half = from + Math.ceil((to - from) / 2)
     return [
-      ...(await insertRows(ref, rows.slice(0, half), store)),
-      ...(await insertRows(ref, rows.slice(half), store)),
+      ...(await insertRows(ref, rows, from, half, store)),
+      ...(await insertRows(ref, rows, half, to, store)),
     ]
   }
 }
 
 /** Deterministic for the same offsets, so a retried insert is deduplicated by ClickHouse. */
 export function tokenFor(ref: PartitionRef, offsets: string[], kind: string): string {
-  return `${kind}:${ref.topic}:${ref.partition}:${offsets[0]}-${offsets[offsets.length - 1]}:${offsets.length}`
+  return rangeToken(ref, offsets[0]!, offsets[offsets.length - 1]!, offsets.length, kind)
+}
+
+function rangeToken(ref: PartitionRef, first: string, last: string, count: number, kind: string): string {
+  return `${kind}:${ref.topic}:${ref.partition}:${first}-${last}:${count}`
 }
 
 /** Offsets from `fromOffset` on that are already stored (rows or recorded poison). */

@@ -60,5 +60,11 @@ export function redactInteraction(event: Interaction, redact: Redactor): Interac
 /** A decoder whose interactions come out redacted. */
 export function redactingDecoder(decoder: MessageDecoder, redact: Redactor | undefined): MessageDecoder {
   if (!redact) return decoder
-  return { decode: async (message, topic) => redactInteraction(await decoder.decode(message, topic), redact) }
+  return {
+    decode: async (message, topic) => redactInteraction(await decoder.decode(message, topic), redact),
+    decodeNow: (message, topic) => {
+      const event = decoder.decodeNow?.(message, topic)
+      return event === undefined ? undefined : redactInteraction(event, redact)
+    },
+  }
 }

@@ -64,6 +64,12 @@ export interface DecoderOptions {
 
 export interface Decoder {
   decode(message: DecodableMessage, topic: string): Promise<Interaction>
+  /**
+   * The same answer without a promise when no schema registry is involved (plain JSON and
+   * every poison found on the bytes): the ingest hot path, one message at a time, so each
+   * parsed object dies young. Undefined for a framed message: ask decode().
+   */
+  decodeNow(message: DecodableMessage, topic: string): Interaction | undefined
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 1_048_576
@@ -83,6 +89,10 @@ export function createDecoder(options: DecoderOptions = {}): Decoder {
   const framed = registry ? createFramedDecoder(registry) : undefined
 
   async function decode(message: DecodableMessage, topic: string): Promise<Interaction> {
+    return decodeNow(message, topic) ?? decodeFramedMessage(message, topic)
+  }
+
+  function decodeNow(message: DecodableMessage, _topic: string): Interaction | undefined {
     const value = message.value
     if (value == null || value.length === 0) throw poison('empty', 'message value is empty (null or 0 bytes)')
     if (value.length > maxBytes) {
@@ -92,14 +102,20 @@ export function createDecoder(options: DecoderOptions = {}): Decoder {
         'raise ingest.max_message_bytes if such interactions are legitimate',
       )
     }
+    if (message.headers?.[VALUE_SCHEMA_ID_HEADER] !== undefined) return undefined
+    const first = value[0]!
+    if (first === 0x7b) return parseJson(value)
+    if (first === 0x00 || first === 0x01) return undefined
+    return decodeOther(value)
+  }
+
+  /** A message decodeNow left: schema id in the header or in the value's prefix. */
+  function decodeFramedMessage(message: DecodableMessage, topic: string): Promise<Interaction> {
+    const value = message.value!
     const headerId = message.headers?.[VALUE_SCHEMA_ID_HEADER]
     if (headerId !== undefined)
       return decodeFramed(value, message.headers, topic, schemaIdFromHeader(headerId))
-    const first = value[0]!
-    if (first === 0x7b) return parseJson(value)
-    if (first === 0x00 || first === 0x01)
-      return decodeFramed(value, message.headers, topic, schemaIdFromPrefix(value))
-    return decodeOther(value)
+    return decodeFramed(value, message.headers, topic, schemaIdFromPrefix(value))
   }
 
   function decodeFramed(
@@ -118,7 +134,7 @@ export function createDecoder(options: DecoderOptions = {}): Decoder {
     return framed(value, headers, topic, id)
   }
 
-  return { decode }
+  return { decode, decodeNow }
 }
 
 /**

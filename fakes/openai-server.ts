@@ -6,6 +6,8 @@
 // so scoring code is tested over real sockets, status codes and headers instead of a mocked
 // fetch. Behaviour is programmable per request (verdicts, judge JSON, failure modes) and
 // every request is recorded (bodies, count, max concurrency seen) for assertions.
+// POST /v1/embeddings answers with deterministic vectors (fakeEmbedding: identical text ->
+// identical vector, unrelated text -> a distant one) and the same failure modes.
 
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -114,6 +116,14 @@ export const reply = {
     contentType: 'application/json',
   }),
   delay: (ms: number, then: FakeReply): FakeReply => ({ kind: 'delay', ms, then }),
+  /** Embeddings: the deterministic vectors (fakeEmbedding) of every input. */
+  vectors: (): FakeEmbeddingsReply => ({ kind: 'vectors' }),
+  /** Embeddings: answer after `ms` (a client timeout shorter than that fires). */
+  delayVectors: (ms: number, then: FakeEmbeddingsReply = { kind: 'vectors' }): FakeEmbeddingsReply => ({
+    kind: 'delay',
+    ms,
+    then,
+  }),
   drop: (): FakeReply => ({ kind: 'drop' }),
 }
 
@@ -175,6 +185,49 @@ export const defaultBehaviour: FakeBehaviour = (request) => {
   return reply.content(text.includes('[[judge:fenced]]') ? '```json\n' + json + '\n```' : json)
 }
 
+/** The validated embeddings request body (OpenAI's POST /v1/embeddings). */
+export interface FakeEmbeddingsRequest {
+  model: string
+  input: string | string[]
+  encoding_format?: 'float' | 'base64'
+  dimensions?: number
+  [key: string]: unknown
+}
+
+/**
+ * An embeddings answer: vectors (fakeEmbedding of each input) or any failure of FakeReply
+ * (reply.rateLimited(), reply.serverError(), reply.malformedBody(), reply.drop(), delays). A
+ * chat `content` reply has no meaning here: it is answered 500, naming the test's mistake.
+ */
+export type FakeEmbeddingsReply =
+  | { kind: 'vectors' }
+  | Exclude<FakeReply, { kind: 'delay' }>
+  | { kind: 'delay'; ms: number; then: FakeEmbeddingsReply | FakeReply }
+
+export type FakeEmbeddingsBehaviour = (
+  request: FakeEmbeddingsRequest,
+  context: BehaviourContext,
+) => FakeEmbeddingsReply | Promise<FakeEmbeddingsReply>
+
+export const FAKE_EMBEDDING_DIMENSIONS = 256
+
+/**
+ * A deterministic unit vector for a text: a signed bag of its lower-cased word tokens, each
+ * hashed (FNV-1a) to one of `dimensions` coordinates. Identical texts give identical vectors;
+ * texts sharing no word are nearly orthogonal (cosine distance near 1). Not a language model:
+ * paraphrases with other words look unrelated, which is what the tests need to control.
+ */
+export function fakeEmbedding(text: string, dimensions = FAKE_EMBEDDING_DIMENSIONS): number[] {
+  const v = new Array<number>(dimensions).fill(0)
+  for (const token of text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) {
+    let h = 0x811c9dc5
+    for (let i = 0; i < token.length; i++) h = Math.imul(h ^ token.charCodeAt(i), 0x01000193) >>> 0
+    v[h % dimensions]! += h & 0x80000000 ? -1 : 1
+  }
+  const norm = Math.sqrt(v.reduce((s, x) => s + x * x, 0))
+  return norm === 0 ? v : v.map((x) => x / norm)
+}
+
 export interface FakeOpenAIOptions {
   /** A handler per request, or one constant reply for every request. */
   behaviour?: FakeBehaviour | FakeReply
@@ -182,6 +235,8 @@ export interface FakeOpenAIOptions {
   latencyMs?: number
   /** When set, requests must carry `Authorization: Bearer <apiKey>`. */
   apiKey?: string
+  /** POST /v1/embeddings: default vectors for every input. */
+  embeddings?: FakeEmbeddingsBehaviour | FakeEmbeddingsReply
 }
 
 export interface FakeOpenAI {
@@ -190,6 +245,9 @@ export interface FakeOpenAI {
   requests: RecordedRequest[]
   /** Chat-completions requests only (valid ones, the ones the behaviour saw). */
   chatRequests(): FakeChatRequest[]
+  /** Embeddings requests only (valid ones). */
+  embeddingsRequests(): FakeEmbeddingsRequest[]
+  setEmbeddingsBehaviour(behaviour: FakeEmbeddingsBehaviour | FakeEmbeddingsReply): void
   stats(): { count: number; inFlight: number; maxConcurrency: number }
   /** A handler per request, or one constant reply for every request. */
   setBehaviour(behaviour: FakeBehaviour | FakeReply): void
@@ -204,6 +262,9 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   let latencyMs = options.latencyMs ?? 0
   const requests: RecordedRequest[] = []
   const chat: FakeChatRequest[] = []
+  const embeddingRequests: FakeEmbeddingsRequest[] = []
+  let embeddings = asEmbeddingsBehaviour(options.embeddings ?? { kind: 'vectors' })
+  let embeddingCall = 0
   let inFlight = 0
   let maxConcurrency = 0
   let call = 0
@@ -244,7 +305,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       write()
     }
 
-    if (record.path !== '/v1/chat/completions') {
+    if (record.path !== '/v1/chat/completions' && record.path !== '/v1/embeddings') {
       return send(404, () =>
         sendError(
           res,
@@ -265,6 +326,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         sendError(res, 401, 'Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key'),
       )
     }
+    if (record.path === '/v1/embeddings') return handleEmbeddings(req, res, record, send)
     const problem = validateChatRequest(record.body)
     if (problem) return send(400, () => sendError(res, 400, problem, 'invalid_request_error', null))
 
@@ -331,6 +393,74 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     }
   }
 
+  async function handleEmbeddings(
+    req: IncomingMessage,
+    res: ServerResponse,
+    record: RecordedRequest,
+    send: (status: number, write: () => void) => void,
+  ): Promise<void> {
+    const problem = validateEmbeddingsRequest(record.body)
+    if (problem) return send(400, () => sendError(res, 400, problem, 'invalid_request_error', null))
+    const request = record.body as FakeEmbeddingsRequest
+    embeddingRequests.push(request)
+    let answer = await embeddings(request, { call: embeddingCall++, headers: req.headers })
+    await sleepUnlessClosed(latencyMs, res)
+    while (answer.kind === 'delay') {
+      await sleepUnlessClosed(answer.ms, res)
+      answer = answer.then
+    }
+    if (res.destroyed) return
+    switch (answer.kind) {
+      case 'drop':
+        req.socket.destroy()
+        return
+      case 'raw':
+        return send(answer.status ?? 200, () => {
+          res.writeHead(answer.status ?? 200, { 'content-type': answer.contentType ?? 'application/json' })
+          res.end(answer.body)
+        })
+      case 'content':
+        return send(500, () =>
+          sendError(res, 500, 'fake: a chat reply was configured for /v1/embeddings', 'server_error', null),
+        )
+      case 'error':
+        return send(answer.status, () =>
+          sendError(
+            res,
+            answer.status,
+            answer.message ?? 'error',
+            answer.type ?? 'server_error',
+            answer.code ?? null,
+            answer.retryAfter,
+          ),
+        )
+      case 'vectors': {
+        const inputs = typeof request.input === 'string' ? [request.input] : request.input
+        const tokens = inputs.reduce((n, text) => n + Math.max(1, Math.ceil(text.length / 4)), 0)
+        const body = {
+          object: 'list',
+          data: inputs.map((text, index) => {
+            const vector = fakeEmbedding(text, request.dimensions ?? FAKE_EMBEDDING_DIMENSIONS)
+            return {
+              object: 'embedding',
+              index,
+              embedding:
+                request.encoding_format === 'base64'
+                  ? Buffer.from(new Float32Array(vector).buffer).toString('base64')
+                  : vector,
+            }
+          }),
+          model: request.model,
+          usage: { prompt_tokens: tokens, total_tokens: tokens },
+        }
+        return send(200, () => {
+          res.writeHead(200, { 'content-type': 'application/json' })
+          res.end(JSON.stringify(body))
+        })
+      }
+    }
+  }
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(0, '127.0.0.1', () => resolve())
@@ -341,6 +471,10 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     url: `http://127.0.0.1:${port}/v1`,
     requests,
     chatRequests: () => chat,
+    embeddingsRequests: () => embeddingRequests,
+    setEmbeddingsBehaviour(next) {
+      embeddings = asEmbeddingsBehaviour(next)
+    },
     stats: () => ({ count: requests.length, inFlight, maxConcurrency }),
     setBehaviour(next) {
       behaviour = asBehaviour(next)
@@ -351,7 +485,9 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     reset() {
       requests.length = 0
       chat.length = 0
+      embeddingRequests.length = 0
       call = 0
+      embeddingCall = 0
       maxConcurrency = inFlight
     },
     close() {
@@ -365,6 +501,37 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
 
 function asBehaviour(behaviour: FakeBehaviour | FakeReply): FakeBehaviour {
   return typeof behaviour === 'function' ? behaviour : () => behaviour
+}
+
+function asEmbeddingsBehaviour(
+  behaviour: FakeEmbeddingsBehaviour | FakeEmbeddingsReply,
+): FakeEmbeddingsBehaviour {
+  return typeof behaviour === 'function' ? behaviour : () => behaviour
+}
+
+/** OpenAI's limits on an embeddings request: a non-empty string or array of at most 2048 non-empty strings. */
+function validateEmbeddingsRequest(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return 'We could not parse the JSON body of your request.'
+  }
+  const b = body as Record<string, unknown>
+  if (typeof b.model !== 'string' || b.model === '') return 'you must provide a model parameter'
+  const input = b.input
+  if (typeof input === 'string') {
+    if (input === '') return "'input' : input must be a non-empty string"
+  } else if (Array.isArray(input)) {
+    if (input.length === 0 || input.length > 2048) return "'input' must be an array of 1 to 2048 strings"
+    for (const [i, text] of input.entries()) {
+      if (typeof text !== 'string' || text === '') return `'input'[${i}] must be a non-empty string`
+    }
+  } else return "'input' must be a string or an array of strings"
+  if (b.encoding_format !== undefined && b.encoding_format !== 'float' && b.encoding_format !== 'base64') {
+    return "encoding_format must be one of 'float', 'base64'"
+  }
+  if (b.dimensions !== undefined && (!Number.isInteger(b.dimensions) || (b.dimensions as number) < 1)) {
+    return 'dimensions must be a positive integer'
+  }
+  return undefined
 }
 
 /** Mirrors the checks OpenAI-compatible servers make before running the model. */

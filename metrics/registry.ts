@@ -92,6 +92,28 @@ export const METRICS: Readonly<Record<string, MetricDefinition>> = Object.freeze
     unit: 'score 1-5',
     description: 'mean judge helpfulness score',
   },
+  shadow_divergence_rate: {
+    name: 'shadow_divergence_rate',
+    kind: 'rate',
+    source: 'scores',
+    scorer: 'shadow',
+    scoreMetric: 'divergent',
+    worse: 'higher',
+    unit: 'share',
+    description:
+      "share of shadow answers whose distance from the production twin's is above shadow.divergence_threshold (scope: the shadow version)",
+  },
+  shadow_divergence_mean: {
+    name: 'shadow_divergence_mean',
+    kind: 'mean',
+    source: 'scores',
+    scorer: 'shadow',
+    scoreMetric: 'divergence',
+    worse: 'higher',
+    unit: 'distance 0-1',
+    description:
+      "mean distance of shadow answers from their production twins' (embedding cosine or lexical; scope: the shadow version)",
+  },
   latency_p50_ms: q(
     'latency_p50_ms',
     0.5,

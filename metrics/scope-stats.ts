@@ -22,6 +22,8 @@ export interface ScopeStats {
   /** First and last data time in the window (epoch ms), when measured. */
   first?: number
   last?: number
+  /** With StatsQuery.bucketMs: the bucket's index from `from`. */
+  bucket?: number
   /** quantile with StatsQuery.exceedance: values strictly above the scope's threshold. */
   exceed?: { threshold: number; count: number }
 }
@@ -52,6 +54,8 @@ export interface StatsQuery {
   startsByScope?: Readonly<Record<string, number>>
   /** Also count values above a per-scope threshold. */
   exceedance?: ExceedanceQuery
+  /** Also group by time buckets of this many ms from `from` (charts: one query for a whole series). */
+  bucketMs?: number
 }
 
 /** SQL for scopeKey / baselineKey (contract/scope.ts): `\` and `|` escaped inside a part, joined by `|`. */
@@ -147,7 +151,14 @@ export function buildScopeStatsQuery(q: StatsQuery): { sql: string; params: Reco
   const groups = q.poolVariants
     ? ['model_version', `'${ALL}' AS variant_id`, 'segment', 'modality']
     : [...SCOPE_COLUMNS]
-  const groupBy = q.poolVariants ? 'model_version, segment, modality' : SCOPE_COLUMNS.join(', ')
+  let groupBy = q.poolVariants ? 'model_version, segment, modality' : SCOPE_COLUMNS.join(', ')
+  if (q.bucketMs !== undefined) {
+    params.bucket_ms = Math.max(1, Math.round(q.bucketMs))
+    groups.push(
+      `intDiv(toUnixTimestamp64Milli(${source.time}) - toUnixTimestamp64Milli({from:DateTime64(3, 'UTC')}), {bucket_ms:UInt64}) AS bucket`,
+    )
+    groupBy += ', bucket'
+  }
   const sql = `SELECT ${groups.join(', ')}, ${aggregates}
 FROM ${source.table}
 WHERE ${conditions.join('\n  AND ')}
@@ -212,6 +223,7 @@ interface RawRow {
   above?: number | string
   first?: number | string
   last?: number | string
+  bucket?: number | string
 }
 
 export async function fetchScopeStats(store: Store, q: StatsQuery): Promise<ScopeStats[]> {
@@ -221,6 +233,7 @@ export async function fetchScopeStats(store: Store, q: StatsQuery): Promise<Scop
     const stats = toStats(q.metric, row)
     if (row.first !== undefined) stats.first = Number(row.first)
     if (row.last !== undefined) stats.last = Number(row.last)
+    if (row.bucket !== undefined) stats.bucket = Number(row.bucket)
     const threshold = q.exceedance ? exceedanceThreshold(q.exceedance, stats.scope) : undefined
     if (threshold !== undefined) stats.exceed = { threshold, count: Number(row.above ?? 0) }
     return stats
@@ -263,6 +276,53 @@ export function toStats(metric: MetricDefinition, row: RawRow): ScopeStats {
   // Var(q̂_p) ≈ p(1-p) / (n f(q_p)²), with 1/f estimated by (q_{p+h} - q_{p-h}) / 2h.
   const standardError = n > 0 ? (Math.sqrt((p * (1 - p)) / n) * (high - low)) / (2 * h) : Infinity
   return { scope, n, x: 0, value: mid, variance: 0, standardError }
+}
+
+/**
+ * Where an evaluation cycle gets its numbers: the store (live), or an index built once over
+ * the stored rows (a backtest, metrics/memory-stats.ts) answering the same queries.
+ */
+export interface StatsSource {
+  scopeStats(q: StatsQuery): Promise<ScopeStats[]>
+  latestScorerVersion(scorer: string, scoreMetric: string): Promise<string | undefined>
+}
+
+/** The live source: one ClickHouse query per call. */
+export function storeStatsSource(store: Store): StatsSource {
+  return {
+    scopeStats: (q) => fetchScopeStats(store, q),
+    latestScorerVersion: (scorer, scoreMetric) => latestScorerVersion(store, scorer, scoreMetric),
+  }
+}
+
+/**
+ * Every value a metric's StatsQuery would aggregate, with time in [since, to), grouped per scope
+ * (scores: per scorer_version too), as arrays: the rows a memory stats source indexes.
+ * Same table, time column, value expression and filters as buildScopeStatsQuery.
+ */
+export function metricValuesQuery(
+  m: MetricDefinition,
+  since: number,
+  to: number,
+): { sql: string; params: Record<string, unknown> } {
+  const source = metricSource(m)
+  const params: Record<string, unknown> = { since: clickhouseTime(since), to: clickhouseTime(to) }
+  const conditions = [
+    `${source.time} >= {since:DateTime64(3, 'UTC')}`,
+    `${source.time} < {to:DateTime64(3, 'UTC')}`,
+  ]
+  if (m.source === 'scores') {
+    conditions.push('scorer = {scorer:String}', 'metric = {score_metric:String}')
+    params.scorer = m.scorer
+    params.score_metric = m.scoreMetric
+  } else if (source.filter) conditions.push(source.filter)
+  const version = m.source === 'scores' ? 'scorer_version' : "'' AS scorer_version"
+  const sql = `SELECT ${SCOPE_COLUMNS.join(', ')}, ${version},
+  groupArray(toUnixTimestamp64Milli(${source.time})) AS ts, groupArray(${source.value}) AS vs
+FROM ${source.table}
+WHERE ${conditions.join('\n  AND ')}
+GROUP BY ${SCOPE_COLUMNS.join(', ')}, scorer_version`
+  return { sql, params }
 }
 
 /** The newest scorer_version with scores for a metric: baselines stay within it. */

@@ -5,7 +5,7 @@
 import type { Message, Producer } from 'kafkajs'
 import type { Interaction } from '../contract/interaction.ts'
 import { abortableSleep } from '../lib/retry.ts'
-import { type SyntheticOptions, syntheticInteraction } from './synthetic.ts'
+import { type SyntheticOptions, syntheticInteraction, syntheticShadowTwin } from './synthetic.ts'
 
 export type EncodeFn = (
   interaction: Interaction,
@@ -29,8 +29,14 @@ export interface ProduceOptions {
   maxBatchBytes?: number
   signal?: AbortSignal
   onProgress?: (sent: number) => void
+  /** Called once per shadow twin sent with its production interaction. */
+  onTwin?: () => void
 }
 
+/**
+ * Sends `count` interactions (and, with synthetic.shadow, each one's shadow twin right after
+ * it); returns the number of production interactions sent (twins are counted in `twins`).
+ */
 export async function produceSynthetic(options: ProduceOptions): Promise<number> {
   const { producer, topic, count, rate, signal } = options
   const from = options.from ?? 0
@@ -45,14 +51,20 @@ export async function produceSynthetic(options: ProduceOptions): Promise<number>
     const limit = Math.min(batchSize, count - sent)
     const messages: Message[] = []
     let bytes = 0
-    while (messages.length < limit && bytes < maxBatchBytes) {
-      const interaction = syntheticInteraction(from + sent + messages.length, options.synthetic)
-      const message: Message = { key: interaction.request_id, ...(await options.encode(interaction)) }
-      bytes += (message.value as Buffer | null)?.length ?? 0
-      messages.push(message)
+    let taken = 0
+    while (taken < limit && bytes < maxBatchBytes) {
+      const i = from + sent + taken
+      const twin = syntheticShadowTwin(i, options.synthetic)
+      for (const interaction of [syntheticInteraction(i, options.synthetic), ...(twin ? [twin] : [])]) {
+        const message: Message = { key: interaction.request_id, ...(await options.encode(interaction)) }
+        bytes += (message.value as Buffer | null)?.length ?? 0
+        messages.push(message)
+      }
+      taken++
+      if (twin) options.onTwin?.()
     }
     await producer.send({ topic, messages, acks: -1 })
-    sent += messages.length
+    sent += taken
     options.onProgress?.(sent)
     if (rate) {
       const dueMs = started + (sent / rate) * 1000

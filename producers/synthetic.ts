@@ -46,6 +46,20 @@ export interface SyntheticOptions {
   feedbackRate?: number
   /** A/B experiment traffic instead of control/canary/shadow (see ExperimentTraffic). */
   experiment?: ExperimentTraffic
+  /** Shadow twins (syntheticShadowTwin): a shadow version answering the same requests. */
+  shadow?: ShadowTraffic
+}
+
+/**
+ * A shadow deployment: every production interaction (variants control and canary) gets a twin
+ * answered by `version` (variant shadow, shadow_of = the production request_id, the same input
+ * and context). The twin repeats production's answer, except for a share `rewriteRate` that
+ * it answers in other words; its latency, errors and refusals follow `versions[version]`.
+ */
+export interface ShadowTraffic {
+  version: string
+  /** Share of twins whose answer is rewritten (default 0.1). */
+  rewriteRate?: number
 }
 
 /**
@@ -148,7 +162,9 @@ function resolve(options: SyntheticOptions): Resolved {
   const stableVersion = options.stableVersion ?? 'v1'
   const canaryVersion = options.canaryVersion ?? 'v2'
   const profiles = new Map<string, Required<VersionProfile>>()
-  for (const version of new Set([stableVersion, canaryVersion, ...Object.keys(options.versions ?? {})])) {
+  const versions = [stableVersion, canaryVersion, ...Object.keys(options.versions ?? {})]
+  if (options.shadow) versions.push(options.shadow.version)
+  for (const version of new Set(versions)) {
     const base = DEFAULT_PROFILES[version] ?? DEFAULT_PROFILES.v1!
     const o = options.versions?.[version] ?? {}
     profiles.set(version, {
@@ -498,6 +514,79 @@ export function syntheticInteraction(i: number, options: SyntheticOptions = NO_O
       app_version: '4.2.1',
     },
     shadow_of: null,
+  }
+}
+
+/** A rewritten answer: shares (almost) no words with any production answer. */
+export const SHADOW_REWRITE_TEXT =
+  'Thanks for reaching out! Our specialists will review this request and follow up by email within two business days with next steps.'
+
+/**
+ * The shadow twin of interaction i (options.shadow), or undefined when i has none (the
+ * existing unpaired `shadow` variant, or no options.shadow). Random-access like
+ * syntheticInteraction: it depends only on (seed, i).
+ */
+export function syntheticShadowTwin(
+  i: number,
+  options: SyntheticOptions = NO_OPTIONS,
+): Interaction | undefined {
+  const shadow = options.shadow
+  if (!shadow) return undefined
+  const production = syntheticInteraction(i, options)
+  if (production.variant_id === 'shadow') return undefined
+  const o = resolved(options)
+  const profile = o.profiles.get(shadow.version)!
+  const rand = mulberry32(hash32(o.seed, i, 17))
+  const rStatus = rand()
+  const status =
+    rStatus < profile.errorRate
+      ? 'error'
+      : rStatus < profile.errorRate + profile.timeoutRate
+        ? 'timeout'
+        : 'ok'
+  const rewritten = rand() < (shadow.rewriteRate ?? 0.1)
+  const refused = status === 'ok' && rand() < profile.refusalRate
+  let model_output = ''
+  if (status === 'ok') {
+    model_output = refused
+      ? REFUSAL_TEXT
+      : rewritten || production.status !== 'ok'
+        ? SHADOW_REWRITE_TEXT
+        : production.model_output
+  }
+  const completion_tokens = status === 'ok' ? tokens(model_output) : 0
+  const ttftRaw = profile.ttftMedianMs * Math.exp(0.35 * normal(rand))
+  const perToken = profile.perTokenMedianMs * Math.exp(0.2 * normal(rand))
+  const raw =
+    status === 'timeout'
+      ? TIMEOUT_MS + rand() * 50
+      : status === 'error'
+        ? 20 + rand() * 400
+        : ttftRaw + completion_tokens * perToken
+  const shift = (v: number) => Math.round((v * profile.latencyMultiplier + profile.latencyOffsetMs) * 10) / 10
+  const latency_ms = status === 'ok' ? shift(raw) : Math.round(raw * 10) / 10
+  return {
+    ...production,
+    request_id: syntheticRequestId((o.seed ^ 0x5bd1e995) >>> 0, i),
+    timestamp: production.timestamp + 1,
+    variant_id: 'shadow',
+    model_version: shadow.version,
+    model_output,
+    status,
+    finish_reason: status === 'ok' ? 'stop' : status === 'error' ? 'error' : null,
+    completion_tokens,
+    latency_ms,
+    ttft_ms: status === 'ok' ? Math.min(shift(ttftRaw), latency_ms) : null,
+    cost_usd:
+      status === 'ok'
+        ? Math.round(
+            (production.prompt_tokens * USD_PER_PROMPT_TOKEN + completion_tokens * USD_PER_COMPLETION_TOKEN) *
+              1e9,
+          ) / 1e9
+        : null,
+    safety_flag: refused,
+    user_feedback_score: null,
+    shadow_of: production.request_id,
   }
 }
 

@@ -1,4 +1,4 @@
-// The saved queries that show metric numbers (rule-window, worst-scopes), rendered from the
+// The saved queries that show metric numbers (rule-window, worst-scopes, scope-overview), rendered from the
 // metric registry by metrics/scope-stats.ts's metricRowsSql(): the same definitions, tables
 // and (no) FINAL as the evaluator, so a rule's numbers here are the numbers that paged.
 // They are listed and run like the files in sql/queries (same header format, same params).
@@ -100,6 +100,73 @@ WHERE b.model_version = baseline AND c.model_version != baseline
 ORDER BY worse_by DESC, model_version, variant_id, segment, modality
 LIMIT {limit:UInt32}`
 
+const SCOPE_OVERVIEW = `-- name: scope-overview
+-- description: Traffic per scope (model_version x variant_id x segment x modality) over a window: volume, share of its version, errors, latency, how much was scored, and the version's deployment status.
+-- param: from DateTime64(3, 'UTC') [-24h] window start (inclusive)
+-- param: to DateTime64(3, 'UTC') [now] window end (exclusive)
+-- param: model_version String [] only this model_version; empty: all
+-- param: limit UInt32 [1000] rows shown
+--
+-- error_rate, timeout_rate and latency_p95_ms are rendered from metrics/registry.ts with the
+-- evaluator's definitions (no FINAL, as in the evaluator); interactions is error_rate's n
+-- (every request). deployment: the version's status in deployments (detected, stable,
+-- rolled_back, retired), or 'unrecorded' when detection has not seen it yet. Unmatched LEFT
+-- JOIN rows carry default values (empty string, 0): join_use_nulls cannot be set here,
+-- because saved queries run with readonly = 1.
+SELECT
+  t.model_version AS model_version,
+  if(d.model_version = '', 'unrecorded', toString(d.status)) AS deployment,
+  t.variant_id AS variant_id,
+  t.segment AS segment,
+  t.modality AS modality,
+  t.interactions AS interactions,
+  round(t.interactions / sum(t.interactions) OVER (PARTITION BY t.model_version), 4) AS share_of_version,
+  round(t.error_rate, 4) AS error_rate,
+  round(t.timeout_rate, 4) AS timeout_rate,
+  if(t.has_p95, round(t.latency_p95_ms, 1), NULL) AS latency_p95_ms,
+  sc.scored AS scored,
+  w.first_ts AS first_ts,
+  w.last_ts AS last_ts
+FROM
+(
+  SELECT model_version, variant AS variant_id, segment, modality,
+    maxIf(n, metric_name = 'error_rate') AS interactions,
+    maxIf(value, metric_name = 'error_rate') AS error_rate,
+    maxIf(value, metric_name = 'timeout_rate') AS timeout_rate,
+    countIf(metric_name = 'latency_p95_ms') > 0 AS has_p95,
+    maxIf(value, metric_name = 'latency_p95_ms') AS latency_p95_ms
+  FROM
+  (
+${metricRowsSql({
+  metrics: ['error_rate', 'timeout_rate', 'latency_p95_ms'],
+  window: (t) => `${t} >= {from:DateTime64(3, 'UTC')} AND ${t} < {to:DateTime64(3, 'UTC')}`,
+  where: scopeParam('model_version'),
+})}
+  )
+  GROUP BY model_version, variant_id, segment, modality
+) AS t
+LEFT JOIN
+(
+  SELECT model_version, variant_id, segment, modality, min(timestamp) AS first_ts, max(timestamp) AS last_ts
+  FROM interactions
+  WHERE timestamp >= {from:DateTime64(3, 'UTC')} AND timestamp < {to:DateTime64(3, 'UTC')}
+    AND ${scopeParam('model_version')}
+  GROUP BY model_version, variant_id, segment, modality
+) AS w
+  ON t.model_version = w.model_version AND t.variant_id = w.variant_id AND t.segment = w.segment AND t.modality = w.modality
+LEFT JOIN
+(
+  SELECT model_version, variant_id, segment, modality, uniqExact(request_id) AS scored
+  FROM scores
+  WHERE interaction_ts >= {from:DateTime64(3, 'UTC')} AND interaction_ts < {to:DateTime64(3, 'UTC')}
+    AND ${scopeParam('model_version')}
+  GROUP BY model_version, variant_id, segment, modality
+) AS sc
+  ON t.model_version = sc.model_version AND t.variant_id = sc.variant_id AND t.segment = sc.segment AND t.modality = sc.modality
+LEFT JOIN deployment_status AS d ON t.model_version = d.model_version
+ORDER BY model_version, interactions DESC, variant_id, segment, modality
+LIMIT {limit:UInt32}`
+
 function lowerIsWorse(): string {
   return Object.values(METRICS)
     .filter((m) => m.worse === 'lower')
@@ -109,5 +176,9 @@ function lowerIsWorse(): string {
 
 /** The rendered saved queries, checked like a file in sql/queries. */
 export function metricQueries(): SavedQuery[] {
-  return [parseSavedQuery(RULE_WINDOW, FILE), parseSavedQuery(WORST_SCOPES, FILE)]
+  return [
+    parseSavedQuery(RULE_WINDOW, FILE),
+    parseSavedQuery(WORST_SCOPES, FILE),
+    parseSavedQuery(SCOPE_OVERVIEW, FILE),
+  ]
 }

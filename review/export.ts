@@ -28,21 +28,32 @@ export interface ReviewItem {
   user_input: string
   model_output: string
   context: string[]
+  /** Shadow pairs (scorer shadow): the production twin's answer, to compare with; '' otherwise. */
+  production_output?: string
 }
 
 export const EXPORT_SQL = `SELECT q.request_id AS request_id, q.scorer AS scorer, q.scorer_version AS scorer_version,
   q.model_version AS model_version, q.variant_id AS variant_id, q.segment AS segment, q.modality AS modality,
-  q.interaction_ts AS interaction_ts, i.user_input AS user_input, i.model_output AS model_output, i.context AS context
+  q.interaction_ts AS interaction_ts, i.user_input AS user_input, i.model_output AS model_output, i.context AS context,
+  if(q.scorer = 'shadow', pr.model_output, '') AS production_output
 FROM (
   SELECT * FROM review_queue FINAL
   WHERE ({scorer_version:String} = '' OR scorer_version = {scorer_version:String})
     AND ({all:UInt8} = 1 OR (scorer_version, request_id) NOT IN (SELECT scorer_version, request_id FROM human_labels))
 ) AS q
 LEFT JOIN (
-  SELECT request_id, user_input, model_output, context FROM interactions
+  SELECT request_id, user_input, model_output, context, ifNull(shadow_of, '') AS shadow_of FROM interactions
   WHERE request_id IN (SELECT request_id FROM review_queue)
   LIMIT 1 BY request_id
 ) AS i ON i.request_id = q.request_id
+LEFT JOIN (
+  SELECT request_id, model_output FROM interactions
+  WHERE request_id IN (
+    SELECT assumeNotNull(shadow_of) FROM interactions
+    WHERE shadow_of IS NOT NULL AND request_id IN (SELECT request_id FROM review_queue WHERE scorer = 'shadow')
+  )
+  LIMIT 1 BY request_id
+) AS pr ON pr.request_id = i.shadow_of
 ORDER BY q.scorer_version, q.interaction_ts, q.request_id
 LIMIT {limit:UInt64}`
 
@@ -62,6 +73,7 @@ const ITEM_COLUMNS = [
   'user_input',
   'model_output',
   'context',
+  'production_output',
 ] as const
 
 export async function exportReview(
@@ -107,7 +119,7 @@ export function toCsv(
   for (const item of items) {
     const scores = scoreOf(item)
     out += csvLine([
-      ...ITEM_COLUMNS.map((c) => (c === 'context' ? (item.context ?? []).join('\n---\n') : item[c])),
+      ...ITEM_COLUMNS.map((c) => (c === 'context' ? (item.context ?? []).join('\n---\n') : (item[c] ?? ''))),
       ...LABEL_COLUMNS.map(() => ''),
       '',
       '',

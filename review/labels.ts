@@ -10,18 +10,29 @@ export type MetricKind = 'binary' | 'ordinal'
 export const REVIEW_METRICS = {
   judge: { hallucination: 'binary', helpfulness: 'ordinal', clarity: 'ordinal', safety: 'ordinal' },
   llama_guard: { unsafe: 'binary' },
+  /** A shadow pair (docs/shadow.md): do the shadow and production answers really differ in substance? */
+  shadow: { divergent: 'binary' },
 } as const satisfies Record<string, Record<string, MetricKind>>
 
 export type ReviewScorer = keyof typeof REVIEW_METRICS
 
 /** Every label column, across scorers (a CSV export has them all). */
-export const LABEL_COLUMNS = ['hallucination', 'helpfulness', 'clarity', 'safety', 'unsafe'] as const
+export const LABEL_COLUMNS = [
+  'hallucination',
+  'helpfulness',
+  'clarity',
+  'safety',
+  'unsafe',
+  'divergent',
+] as const
 export type LabelColumn = (typeof LABEL_COLUMNS)[number]
 
 export const SCALES: Record<MetricKind, readonly number[]> = { binary: [0, 1], ordinal: [1, 2, 3, 4, 5] }
 
 export function metricKind(metric: string): MetricKind {
-  return metric === 'hallucination' || metric === 'unsafe' || metric === 'refusal' ? 'binary' : 'ordinal'
+  return metric === 'hallucination' || metric === 'unsafe' || metric === 'refusal' || metric === 'divergent'
+    ? 'binary'
+    : 'ordinal'
 }
 
 const blank = (value: unknown) =>
@@ -80,6 +91,7 @@ export const labelLineSchema = z.object({
   clarity: ordinalLabel,
   safety: ordinalLabel,
   unsafe: binaryLabel,
+  divergent: binaryLabel,
 })
 
 export type LabelLine = z.output<typeof labelLineSchema>

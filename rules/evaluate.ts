@@ -22,6 +22,8 @@ import {
   initialSequentialState,
   meanDifferenceObservation,
   proportionDifferenceObservation,
+  type RateChangePlan,
+  rateChangePlan,
   rateThresholdMsprtStep,
   type SequentialLook,
   type SequentialState,
@@ -52,6 +54,11 @@ export interface RuleState {
   last: LookNumbers | null
   /** Quantile rules (tail test): the threshold the last look counted the candidate's values above. */
   tail_threshold?: number | null
+  /**
+   * Rate change rules (exact test): the fixed rate the candidate's worse outcomes are tested
+   * against, set from the baseline when the test starts (= seq.margin); null until then.
+   */
+  rate_threshold?: number | null
   /** compare_to: trailing rules: the change detector, and the cumulative counts already binned. */
   drift?: DriftState | null
   /** Why the incident was last resolved: healthy again, version rolled back or retired, no traffic. */
@@ -135,9 +142,11 @@ interface TestPlan {
   margin: number
   tau: number
   confidence: number
-  kind: 'rate_threshold' | 'tail' | 'drift' | 'gaussian'
+  kind: 'rate_threshold' | 'rate_change' | 'tail' | 'drift' | 'gaussian'
   /** Quantile rules: the tail test's threshold, levels and prior. */
   tail?: TailPlan
+  /** Rate change rules: the exact test's fixed null rate and levels (stats/rate-change-test.ts). */
+  rateChange?: RateChangePlan
 }
 
 type PlanInput = Pick<LookInput, 'rule' | 'metric' | 'settings' | 'baseline'>
@@ -168,6 +177,7 @@ function planFor(input: PlanInput): TestPlan {
   else margin = threshold
   const absolute = comparison === 'above' || comparison === 'below'
   const testMargin = absolute ? margin : margin / 4
+  const drift = rule.compare_to !== undefined && rule.compare_to !== 'last_stable'
   // τ, the size of worsening beyond the test's margin the mixture is tuned to, derived from the
   // rule's limit: change rules, a change exactly at the limit (3d/4 beyond d/4); absolute
   // rates, half the limit (a rate 1.5x the threshold: 17 % fewer samples than tuning to a
@@ -179,8 +189,9 @@ function planFor(input: PlanInput): TestPlan {
       ? metric.kind !== 'rate'
         ? Math.abs(threshold) / 4
         : (comparison === 'above' ? threshold : 1 - threshold) / 2
-      : Math.abs(margin - testMargin) || threshold)
-  const drift = rule.compare_to !== undefined && rule.compare_to !== 'last_stable'
+      : metric.kind === 'rate' && !drift
+        ? Math.abs(margin) || threshold
+        : Math.abs(margin - testMargin) || threshold)
   let tail: TailPlan | undefined
   if (metric.kind === 'quantile' && (comparison === 'above' || comparison.startsWith('increase'))) {
     const p = (metric as { p: number }).p
@@ -194,8 +205,19 @@ function planFor(input: PlanInput): TestPlan {
       ? 'tail'
       : metric.kind === 'rate' && absolute
         ? 'rate_threshold'
-        : 'gaussian'
-  return { comparison, threshold, testMargin, margin, tau, confidence, kind, tail }
+        : metric.kind === 'rate'
+          ? 'rate_change'
+          : 'gaussian'
+  const rateChange =
+    kind === 'rate_change' && baseline && baseline.n > 0
+      ? rateChangePlan({
+          baseline: { x: Math.round(baseline.x), n: baseline.n },
+          alpha: 1 - confidence,
+          margin: testMargin,
+          worse: comparison.startsWith('increase') ? 'higher' : 'lower',
+        })
+      : undefined
+  return { comparison, threshold, testMargin, margin, tau, confidence, kind, tail, rateChange }
 }
 
 /**
@@ -247,7 +269,9 @@ function freshState(input: LookInput, plan: TestPlan, startedAt: number): RuleSt
               threshold: 1 - plan.threshold,
               tau: plan.tau,
             })
-          : initialSequentialState({ confidence: plan.confidence, margin: plan.testMargin, tau: plan.tau })
+          : plan.kind === 'rate_change'
+            ? rateChangeState(plan)
+            : initialSequentialState({ confidence: plan.confidence, margin: plan.testMargin, tau: plan.tau })
   return {
     dedup_key: input.dedupKey,
     rule: input.rule.name,
@@ -265,6 +289,7 @@ function freshState(input: LookInput, plan: TestPlan, startedAt: number): RuleSt
     updated_at: input.now,
     last: null,
     tail_threshold: plan.tail?.threshold ?? null,
+    rate_threshold: plan.kind === 'rate_change' ? (plan.rateChange?.nullRate ?? null) : null,
     drift: null,
     resolved_reason: null,
   }
@@ -343,6 +368,22 @@ function step(input: LookInput, plan: TestPlan, state: RuleState): { decision: D
   const worse = plan.comparison.startsWith('increase') ? 'higher' : 'lower'
   const b = baseline
   if (!b) throw new RangeError(`rule ${rule.name}: a change look needs the baseline`)
+  if (plan.kind === 'rate_change') {
+    // The null rate is fixed when the test starts; a test begun before the baseline existed
+    // (or persisted by an older version) starts its evidence here, at its first full look.
+    const rc = plan.rateChange!
+    const fixed = state.rate_threshold ?? null
+    const current = fixed === null ? rateChangeState(plan) : seq
+    const nullRate = fixed ?? rc.nullRate
+    const x = worse === 'higher' ? candidate.x : candidate.n - candidate.x
+    const look = rateThresholdMsprtStep(
+      current,
+      { x: Math.round(x), n: candidate.n },
+      { confidence: 1 - rc.testAlpha, threshold: nullRate, tau: current.tau },
+    )
+    const result = sequential(look, Math.min(1, look.pValue + rc.baselineAlpha))
+    return { ...result, state: { ...result.state, rate_threshold: nullRate } }
+  }
   let observation: GaussianObservation
   if (metric.kind === 'rate') {
     observation = proportionDifferenceObservation(
@@ -364,6 +405,13 @@ function step(input: LookInput, plan: TestPlan, state: RuleState): { decision: D
     }
   }
   return sequential(gaussianMsprtStep(seq, observation, options))
+}
+
+/** The exact rate-change test's starting state: Beta mixture on the worse outcome's rate above the null rate. */
+function rateChangeState(plan: TestPlan): SequentialState {
+  const rc = plan.rateChange
+  if (!rc) throw new RangeError('a rate change test needs the baseline to start')
+  return initialRateThresholdState({ confidence: 1 - rc.testAlpha, threshold: rc.nullRate, tau: plan.tau })
 }
 
 /** The candidate's count above this look's tail threshold (tailThresholdFor, as the cycle measured it). */
@@ -616,7 +664,11 @@ export function evaluateLook(previous: RuleState | undefined, input: LookInput):
       numbers,
     }
   }
-  if (state.consecutive_fire < settings.pending_evaluations) {
+  // An always-valid p-value is a running minimum: once it has crossed α it stays crossed, and
+  // its guarantee already covers every look, so holding it for more looks only adds delay.
+  // pending_evaluations guards the change detector, whose statistic can fall back.
+  const hold = plan.kind === 'drift' ? settings.pending_evaluations : 1
+  if (state.consecutive_fire < hold) {
     return { state: { ...state, status: 'pending', last: numbers }, transition: null, numbers }
   }
   const inCooldown = state.resolved_at !== null && now - state.resolved_at < settings.cooldown
@@ -644,7 +696,12 @@ function describe(input: LookInput, plan: TestPlan, decision?: Decision): LookNu
   let ci_low: number | null = null
   let ci_high: number | null = null
   // The tail test's bound is on a share, not in the metric's units: not reported as an interval.
-  if (decision && Number.isFinite(decision.lowerBound) && plan.kind !== 'tail') {
+  if (
+    decision &&
+    Number.isFinite(decision.lowerBound) &&
+    plan.kind !== 'tail' &&
+    plan.kind !== 'rate_change'
+  ) {
     // Lower confidence bound of the worsening, reported in the metric's own direction.
     if (plan.comparison === 'below') ci_high = -decision.lowerBound
     else ci_low = decision.lowerBound

@@ -154,9 +154,44 @@ class StopRetrying extends DriftwatchError {
 }
 
 export function createModelClient(options: ModelClientOptions): ModelClient {
+  const caller = createCaller(options)
+  const url = `${options.baseUrl.replace(/\/+$/, '')}/chat/completions`
+
+  async function complete(request: CompletionRequest): Promise<CompletionResult> {
+    const body = JSON.stringify({
+      model: options.model,
+      messages: request.messages,
+      temperature: request.temperature,
+      max_tokens: request.maxTokens,
+      stream: false,
+      ...(request.responseFormat ? { response_format: request.responseFormat } : {}),
+    })
+    return caller.call(
+      url,
+      body,
+      (text, status) => parseCompletion(text, status, options.configKey),
+      request.signal,
+      (result) => ({ promptTokens: result.promptTokens, completionTokens: result.completionTokens }),
+    )
+  }
+
+  return { model: options.model, complete, stats: caller.stats }
+}
+
+export interface CallResult {
+  latencyMs: number
+  attempts: number
+  elapsedMs: number
+}
+
+/**
+ * One POST to an OpenAI-compatible endpoint with everything the model clients share:
+ * per-attempt timeout, jittered retries honouring Retry-After, the circuit breaker and the
+ * concurrency + rate limiter. `parse` turns a 2xx body into a result or throws a typed error.
+ */
+export function createCaller(options: ModelClientOptions) {
   const fetchImpl = options.fetch ?? globalThis.fetch
   const now = options.now ?? (() => performance.now())
-  const url = `${options.baseUrl.replace(/\/+$/, '')}/chat/completions`
   // Host only: a base URL may carry credentials or tokens in its userinfo / query.
   const endpoint = safeHost(options.baseUrl)
   const log = options.log.child({ component: 'model-client', model: options.model, endpoint })
@@ -179,7 +214,12 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' }
   if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`
 
-  async function sendOnce(body: string, signal: AbortSignal | undefined) {
+  async function sendOnce<T>(
+    url: string,
+    body: string,
+    parse: (text: string, status: number) => T,
+    signal: AbortSignal | undefined,
+  ): Promise<T> {
     // One controller per attempt, aborted by our timer or the caller's signal. Done by hand
     // rather than AbortSignal.any() so a long-lived job signal never accumulates listeners.
     const controller = new AbortController()
@@ -207,21 +247,18 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
       signal?.removeEventListener('abort', onCallerAbort)
     }
     if (!response.ok) throw toHttpError(response, text, endpoint, options.configKey)
-    return parseCompletion(text, response.status, options.configKey)
+    return parse(text, response.status)
   }
 
-  async function complete(request: CompletionRequest): Promise<CompletionResult> {
+  async function call<T>(
+    url: string,
+    body: string,
+    parse: (text: string, status: number) => T,
+    signal: AbortSignal | undefined,
+    usage: (result: T) => Record<string, number>,
+  ): Promise<T & CallResult> {
     const started = now()
-    const { signal } = request
     if (signal?.aborted) throw new ModelCallAbortedError()
-    const body = JSON.stringify({
-      model: options.model,
-      messages: request.messages,
-      temperature: request.temperature,
-      max_tokens: request.maxTokens,
-      stream: false,
-      ...(request.responseFormat ? { response_format: request.responseFormat } : {}),
-    })
     let attempts = 0
     const attempt = async () => {
       try {
@@ -233,15 +270,10 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
           const t0 = now()
           let outcome: CallOutcome = 'failure'
           try {
-            const result = await sendOnce(body, signal)
+            const result = await sendOnce(url, body, parse, signal)
             outcome = 'success'
             const latencyMs = Math.round(now() - t0)
-            log.debug('model call ok', {
-              attempt: attempts,
-              latencyMs,
-              promptTokens: result.promptTokens,
-              completionTokens: result.completionTokens,
-            })
+            log.debug('model call ok', { attempt: attempts, latencyMs, ...usage(result) })
             return { ...result, latencyMs }
           } catch (error) {
             outcome = breakerOutcome(error)
@@ -291,9 +323,8 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
   }
 
   return {
-    model: options.model,
-    complete,
-    stats: () => ({
+    call,
+    stats: (): ModelClientStats => ({
       circuit: breaker.state,
       consecutiveFailures: breaker.consecutiveFailures,
       limiter: limiter.stats(),

@@ -23,6 +23,7 @@ import type { RuleState } from '../rules/evaluate.ts'
 import { computeVerdict } from '../rules/verdict.ts'
 import type { Store } from '../store/store.ts'
 import { clickhouseTime } from '../store/time.ts'
+import { exposureReport } from './dashboard-exposure.ts'
 import type { HttpRequest, Route } from './http.ts'
 
 const STATUS_ORDER: Record<string, number> = { firing: 0, pending: 1, inconclusive: 2, ok: 3, resolved: 4 }
@@ -130,13 +131,19 @@ export function dashboardApi(deps: DashboardDeps): Record<string, Route> {
       const step = Math.max(1, Math.ceil((to - from) / BUCKETS))
       const base: Omit<StatsQuery, 'from' | 'to'> = { metric, where: rule.where, scorerVersion }
       const series = new Map<string, { scope: Record<string, string>; points: unknown[] }>()
-      for (let t = from; t < to; t += step) {
-        for (const s of await fetchScopeStats(store, { ...base, from: t, to: Math.min(to, t + step) })) {
-          const key = SCOPE_COLUMNS.map((c) => s.scope[c]).join(' / ')
-          const entry = series.get(key) ?? { scope: { ...s.scope }, points: [] }
-          entry.points.push({ t, n: s.n, value: s.value, ...interval(metric.kind, s) })
-          series.set(key, entry)
-        }
+      // One query for every bucket of every scope (not one per bucket).
+      const bucketed = await fetchScopeStats(store, { ...base, from, to, bucketMs: step })
+      bucketed.sort((a, b) => (a.bucket ?? 0) - (b.bucket ?? 0))
+      for (const s of bucketed) {
+        const key = SCOPE_COLUMNS.map((c) => s.scope[c]).join(' / ')
+        const entry = series.get(key) ?? { scope: { ...s.scope }, points: [] }
+        entry.points.push({
+          t: from + (s.bucket ?? 0) * step,
+          n: s.n,
+          value: s.value,
+          ...interval(metric.kind, s),
+        })
+        series.set(key, entry)
       }
       const alerts = await store.query<Record<string, unknown>>(
         `SELECT alert_id, state, model_version, variant_id, segment, modality, observed, baseline, threshold,
@@ -146,6 +153,42 @@ export function dashboardApi(deps: DashboardDeps): Record<string, Route> {
       )
       const reproduce =
         (alerts[0]?.reproduce_sql as string | undefined) || reproduceSql({ ...base, from, to })
+      // The test over time: every look of the live cycles (rule_evaluations), the window ending at
+      // the newest look (a cycle's clock is the job's, which follows the data when it is old).
+      const looks = await store.query<{
+        key: string
+        scope: string
+        t: number
+        p_value: number | null
+        observed: number
+        ci_low: number | null
+        ci_high: number | null
+        n: number
+        status: string
+      }>(
+        `SELECT dedup_key AS key, concat(model_version, ' / ', variant_id, ' / ', segment, ' / ', modality) AS scope,
+                toUnixTimestamp64Milli(evaluated_at) AS t, p_value, observed, ci_low, ci_high, n, status
+         FROM rule_evaluations
+         WHERE rule = {rule:String}
+           AND evaluated_at >= (SELECT max(evaluated_at) FROM rule_evaluations WHERE rule = {rule:String})
+                               - toIntervalSecond({seconds:UInt32})
+         ORDER BY evaluated_at, dedup_key LIMIT 20000`,
+        { rule: name, seconds: Math.round(hours(request) * 3600) },
+      )
+      const history = new Map<string, { key: string; scope: string; points: unknown[] }>()
+      for (const l of looks) {
+        const entry = history.get(l.key) ?? { key: l.key, scope: l.scope, points: [] }
+        entry.points.push({
+          t: Number(l.t),
+          p_value: l.p_value,
+          observed: l.observed,
+          ci_low: l.ci_low,
+          ci_high: l.ci_high,
+          n: Number(l.n),
+          status: l.status,
+        })
+        history.set(l.key, entry)
+      }
       return ok({
         rule,
         metric: { name: metric.name, kind: metric.kind, unit: metric.unit, worse: metric.worse },
@@ -153,8 +196,17 @@ export function dashboardApi(deps: DashboardDeps): Record<string, Route> {
         states: states.map(stateView),
         series: [...series.entries()].slice(0, 50).map(([key, v]) => ({ key, ...v })),
         alerts,
+        history: [...history.values()].slice(0, 50),
         reproduce_sql: reproduce,
       })
+    },
+
+    'GET /api/exposure': async (request) => {
+      const [newest] = await store.query<{ hi: number }>(
+        'SELECT toUnixTimestamp64Milli(max(timestamp)) AS hi FROM interactions',
+      )
+      const to = Number(newest?.hi ?? 0) > 0 ? Number(newest!.hi) + 1 : now()
+      return ok(await exposureReport(store, config, { from: to - hours(request) * 3_600_000, to }))
     },
 
     'GET /api/versions': async () => {

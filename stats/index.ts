@@ -70,6 +70,7 @@ export {
   quantileRanks,
 } from './quantile-interval.ts'
 export { createRng, mulberry32, type Rng } from './random.ts'
+export { type RateChangePlan, type RateChangePlanInput, rateChangePlan } from './rate-change-test.ts'
 export {
   type SampleRatioInput,
   type SampleRatioResult,

@@ -72,6 +72,7 @@ export const demoCommand: Command = async (argv, io) => {
     await admin.disconnect()
   }
 
+  const startedAt = Date.now()
   const stop = new AbortController()
   io.signal.addEventListener('abort', () => stop.abort(), { once: true })
   const timer = seconds ? setTimeout(() => stop.abort(), seconds * 1000) : undefined
@@ -110,7 +111,9 @@ export const demoCommand: Command = async (argv, io) => {
         }
       },
       onStatus: async (store) =>
-        io.stderr(formatRuleStates([...(await loadRuleStates(store, undefined, ctx.log)).values()])),
+        io.stderr(
+          formatRuleStates([...(await loadRuleStates(store, undefined, ctx.log)).values()], startedAt),
+        ),
       statusIntervalMs: 20_000,
     })
   } finally {
@@ -144,7 +147,8 @@ const DEMO_RULES = [
   },
 ]
 
-function formatRuleStates(states: RuleState[]): string {
+/** The rule states as progress lines; a firing rule says how long after the demo's start it fired. */
+export function formatRuleStates(states: RuleState[], startedAt: number): string {
   if (states.length === 0) return 'rules: waiting for the first evaluation\n'
   const lines = states
     .sort(
@@ -155,9 +159,27 @@ function formatRuleStates(states: RuleState[]): string {
         `  ${s.status.padEnd(12)} ${s.rule} ${s.scope.model_version}/${s.scope.variant_id}/${s.scope.segment}/${s.scope.modality}: ${s.last?.message ?? ''}${s.status === 'firing' && s.fired_at !== null ? ` [fired at ${new Date(s.fired_at).toISOString().slice(11, 19)} UTC]` : ''}`,
     )
   const firing = states.filter((s) => s.status === 'firing')
+  // One entry per rule and version (its scopes fire at different looks): the earliest fire.
+  const first = new Map<string, number | null>()
+  for (const s of firing) {
+    const key = `${s.rule} on ${s.scope.model_version}`
+    const prev = first.get(key)
+    if (prev === undefined || (s.fired_at !== null && (prev === null || s.fired_at < prev)))
+      first.set(key, s.fired_at)
+  }
   const headline =
     firing.length > 0
-      ? `rules: FIRING ${[...new Set(firing.map((s) => `${s.rule} on ${s.scope.model_version}`))].join(', ')}\n`
+      ? `rules: FIRING ${[...first]
+          .map(
+            ([key, at]) =>
+              `${key}${at !== null ? ` (${elapsed(at - startedAt)} after the demo started)` : ''}`,
+          )
+          .join(', ')}\n`
       : 'rules:\n'
   return `${headline}${lines.join('\n')}\n`
+}
+
+function elapsed(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000))
+  return seconds < 60 ? `${seconds} s` : `${Math.floor(seconds / 60)} min ${seconds % 60} s`
 }

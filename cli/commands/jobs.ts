@@ -60,6 +60,10 @@ export const jobsCommand: Command = async (argv, io) => {
           fix: `set scorers.${name}.enabled: true${name === 'refusal' ? '' : ' (with base_url and model)'} in driftwatch.yaml`,
         })
       }
+      if (name === 'shadow' && !ctx.config.shadow.enabled)
+        throw new ConfigError('driftwatch jobs run: shadow is not enabled', {
+          fix: 'set shadow.enabled: true in driftwatch.yaml (docs/shadow.md)',
+        })
       return runOneOff(ctx, io, name === 'evaluate', (s) =>
         s.runOnce(name, { signal: io.signal }).then((r) => [r]),
       )

@@ -14,7 +14,7 @@ import type { Command } from '../io.ts'
 import { formatCount } from '../progress.ts'
 
 const USAGE =
-  'driftwatch produce --synthetic N [--topic T] [--rate R] [--format json|avro|json-schema|protobuf] [--seed S] [--from I]\n  [--drift \'{"v2":{"refusalRate":0.2,"latencyOffsetMs":250}}\']\n  [--experiment \'{"arms":{"A":0.5,"B":0.5},"effects":{"B":{"feedbackShift":0.3}},"feedbackRate":0.5}\'] [--config FILE]'
+  'driftwatch produce --synthetic N [--topic T] [--rate R] [--format json|avro|json-schema|protobuf] [--seed S] [--from I]\n  [--shadow-version V [--shadow-rewrite-rate R]]\n  [--drift \'{"v2":{"refusalRate":0.2,"latencyOffsetMs":250}}\']\n  [--experiment \'{"arms":{"A":0.5,"B":0.5},"effects":{"B":{"feedbackShift":0.3}},"feedbackRate":0.5}\'] [--config FILE]'
 const FORMATS = ['json', 'avro', 'json-schema', 'protobuf'] as const
 
 export const produceCommand: Command = async (argv, io) => {
@@ -30,6 +30,8 @@ export const produceCommand: Command = async (argv, io) => {
       from: { type: 'string' },
       drift: { type: 'string' },
       experiment: { type: 'string' },
+      'shadow-version': { type: 'string' },
+      'shadow-rewrite-rate': { type: 'string' },
     },
     USAGE,
   )
@@ -45,6 +47,21 @@ export const produceCommand: Command = async (argv, io) => {
   // A fresh seed per run, so two runs add new interactions instead of re-sending old ids.
   const seed = intFlag('seed', values.seed, { fallback: Math.floor(Math.random() * 2 ** 31) })!
   const from = intFlag('from', values.from, { fallback: 0 })!
+  const shadowVersion = values['shadow-version']
+  const rewriteRate = numberFlag('shadow-rewrite-rate', values['shadow-rewrite-rate'], { min: 0 })
+  if (rewriteRate !== undefined && rewriteRate > 1)
+    throw new ConfigError('--shadow-rewrite-rate is a share from 0 to 1', {
+      fix: 'e.g. --shadow-rewrite-rate 0.2',
+    })
+  if (rewriteRate !== undefined && !shadowVersion)
+    throw new ConfigError('--shadow-rewrite-rate needs --shadow-version', {
+      fix: 'e.g. --shadow-version v2-shadow --shadow-rewrite-rate 0.2',
+    })
+  if (shadowVersion !== undefined && !/^\S+$/.test(shadowVersion))
+    throw new ConfigError('--shadow-version must be a model_version (no spaces)', {
+      fix: 'e.g. --shadow-version v2-shadow',
+    })
+  let twins = 0
   const ctx = appContext(io, values.config)
   const topic = values.topic ?? ctx.config.kafka.topics[0]!
   const encode = await encoderFor(format, ctx.config.schema_registry, topic)
@@ -72,6 +89,10 @@ export const produceCommand: Command = async (argv, io) => {
         intervalMs,
         versions: parseDrift(values.drift),
         ...parseExperiment(values.experiment),
+        ...(shadowVersion ? { shadow: { version: shadowVersion, rewriteRate } } : {}),
+      },
+      onTwin: () => {
+        twins++
       },
       encode,
       signal: io.signal,
@@ -83,7 +104,7 @@ export const produceCommand: Command = async (argv, io) => {
     })
     const seconds = (Date.now() - started) / 1000
     io.stdout(
-      `${JSON.stringify({ sent, topic, format, seed, seconds: Math.round(seconds * 100) / 100, events_per_s: Math.round(sent / seconds) })}\n`,
+      `${JSON.stringify({ sent, ...(shadowVersion ? { shadow_twins: twins } : {}), topic, format, seed, seconds: Math.round(seconds * 100) / 100, events_per_s: Math.round(sent / seconds) })}\n`,
     )
     return sent === count ? 0 : 130
   } finally {

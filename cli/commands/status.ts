@@ -1,7 +1,11 @@
 // driftwatch status: what the monitor sees now — traffic per scope over the last hour and
-// every rule's state per scope, current value against its baseline or threshold. Read-only,
+// every rule's state per scope, current value against its baseline or threshold, and the
+// dollars at risk where `exposure:` prices a rule's scope. Read-only,
 // through the running instance when one owns the embedded store.
 
+import type { AlertExposure } from '../../alerts/alert.ts'
+import { alertExposure } from '../../alerts/exposure.ts'
+import { dailyKey, measureDailyTraffic } from '../../experiments/measure.ts'
 import { latestStatesSql, readRuleStates, type StoredStateRow } from '../../jobs/evaluate/state-store.ts'
 import { metricRowsSql } from '../../metrics/scope-stats.ts'
 import { isoTime } from '../../store/time.ts'
@@ -62,6 +66,79 @@ async function ruleRows(
     }))
 }
 
+/**
+ * Dollars at risk per rule scope (config `exposure:`): the last look's observed failure rate
+ * (candidate) and its baseline on the slice's measured daily traffic, priced as alerts are.
+ */
+async function exposureRows(
+  ctx: ReturnType<typeof appContext>,
+  rules: readonly Record<string, unknown>[],
+): Promise<Record<string, unknown>[]> {
+  const entries = ctx.config.exposure
+  if (entries.length === 0) return []
+  const query = async <T>(sql: string, params: Record<string, unknown>): Promise<T[]> =>
+    (await runReadOnly(ctx, sql, params, 'JSONEachRow'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as T)
+  const daily = await measureDailyTraffic(query)
+  const out: Record<string, unknown>[] = []
+  for (const r of rules) {
+    if (typeof r.observed !== 'number') continue
+    const scope = {
+      model_version: String(r.model_version),
+      variant_id: String(r.variant_id),
+      segment: String(r.segment),
+      modality: String(r.modality),
+    }
+    const e = alertExposure(
+      {
+        metric: String(r.metric),
+        scope,
+        observed: r.observed,
+        baseline: typeof r.baseline === 'number' ? r.baseline : null,
+      },
+      entries,
+      daily.get(dailyKey(scope.segment, scope.modality)) ?? 0,
+    )
+    if (e) out.push({ rule: r.rule, metric: r.metric, ...scope, ...e })
+  }
+  return out
+}
+
+const EXPOSURE_COLUMNS = [
+  'rule',
+  'model_version',
+  'segment',
+  'modality',
+  'metric',
+  'traffic_per_day',
+  'usd_per_failure',
+  'failures_per_day',
+  'baseline_failures_per_day',
+  'usd_per_day',
+  'baseline_usd_per_day',
+  'delta_usd_per_day',
+]
+
+const round = (x: number | null | undefined, digits: number) =>
+  x === null || x === undefined ? null : Number(x.toFixed(digits))
+
+function exposureTableRows(rows: readonly Record<string, unknown>[]): Record<string, unknown>[] {
+  return rows.map((r) => {
+    const e = r as unknown as AlertExposure
+    return {
+      ...r,
+      traffic_per_day: Math.round(e.daily_traffic),
+      failures_per_day: round(e.candidate?.failures_per_day, 1),
+      baseline_failures_per_day: round(e.baseline?.failures_per_day, 1),
+      usd_per_day: round(e.candidate?.usd_per_day, 2),
+      baseline_usd_per_day: round(e.baseline?.usd_per_day, 2),
+      delta_usd_per_day: round(e.delta_usd_per_day, 2),
+    }
+  })
+}
+
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
 /** Objects as JSONCompactEachRowWithNames text, the table renderer's input. */
@@ -102,14 +179,20 @@ export const statusCommand: Command = async (argv, io) => {
         .split('\n')
         .filter(Boolean)
         .map((l) => JSON.parse(l))
-    io.stdout(
-      `${JSON.stringify({ scopes: await rows(SCOPES_SQL), rules: await ruleRows(ctx, io, true) }, null, 2)}\n`,
-    )
+    const rules = await ruleRows(ctx, io, true)
+    const exposure = await exposureRows(ctx, rules)
+    io.stdout(`${JSON.stringify({ scopes: await rows(SCOPES_SQL), rules, exposure }, null, 2)}\n`)
     return 0
   }
   io.stdout('Traffic per scope, last hour\n')
   io.stdout(renderTable(await runReadOnly(ctx, SCOPES_SQL, {}, 'JSONCompactEachRowWithNames')))
   io.stdout(`\nRules (${ctx.config.rules.length} configured)\n`)
-  io.stdout(renderTable(compactWithNames(await ruleRows(ctx, io, false), RULE_COLUMNS)))
+  const rules = await ruleRows(ctx, io, false)
+  io.stdout(renderTable(compactWithNames(rules, RULE_COLUMNS)))
+  const exposure = await exposureRows(ctx, rules)
+  if (exposure.length > 0) {
+    io.stdout('\nMoney at risk per day (exposure:, last look vs baseline, measured traffic)\n')
+    io.stdout(renderTable(compactWithNames(exposureTableRows(exposure), EXPOSURE_COLUMNS)))
+  }
   return 0
 }

@@ -11,11 +11,11 @@ import type { Logger } from '../../lib/log.ts'
 import { metricDefinition } from '../../metrics/registry.ts'
 import {
   type ExceedanceQuery,
-  fetchScopeStats,
-  latestScorerVersion,
   reproduceSql,
   type ScopeStats,
   type StatsQuery,
+  type StatsSource,
+  storeStatsSource,
 } from '../../metrics/scope-stats.ts'
 import {
   evaluateLook,
@@ -46,6 +46,8 @@ export interface CycleDeps {
   states?: RuleStateStore
   /** The incident book; default the store's alerts with `emitter` (a backtest passes its own). */
   incidents?: Incidents
+  /** Where the numbers come from; default one store query each (a backtest passes an index). */
+  stats?: StatsSource
 }
 
 export interface CycleResult {
@@ -85,10 +87,11 @@ async function evaluateRule(
   gone: ReadonlyMap<string, VersionGone>,
 ): Promise<void> {
   const { store, settings } = deps
+  const source = deps.stats ?? storeStatsSource(store)
   const metric = metricDefinition(rule.metric)
   let scorerVersion = ''
   if (metric.source === 'scores') {
-    const latest = await latestScorerVersion(store, metric.scorer, metric.scoreMetric)
+    const latest = await source.latestScorerVersion(metric.scorer, metric.scoreMetric)
     if (!latest) return // nothing scored yet: nothing to say
     scorerVersion = latest
   }
@@ -112,14 +115,14 @@ async function evaluateRule(
       from: now - settings.baseline_window,
       to: now,
     }
-    baselineRows = await fetchScopeStats(store, baselineQuery)
+    baselineRows = await source.scopeStats(baselineQuery)
     const map = new Map(baselineRows.map((r) => [baselineKey(r.scope), r]))
     baselineFor = (s) => map.get(baselineKey(s))
     byBaseline = true
   } else if (comparison !== undefined && comparison !== 'last_stable') {
     // The trailing window ends where the recent window judged for recovery begins.
     baselineQuery = { ...base, from: now - comparison.trailing, to: now - settings.resolve_window }
-    baselineRows = await fetchScopeStats(store, baselineQuery)
+    baselineRows = await source.scopeStats(baselineQuery)
     const map = new Map(baselineRows.map((r) => [scopeKey(r.scope), r]))
     baselineFor = (s) => map.get(scopeKey(s))
   }
@@ -142,7 +145,7 @@ async function evaluateRule(
       otherwise: comparison === undefined ? tailThresholdFor({ rule, metric, settings }) : undefined,
     }
   }
-  const candidateRows = await fetchScopeStats(store, {
+  const candidateRows = await source.scopeStats({
     ...base,
     from: now - settings.test_period,
     to: now,
@@ -153,7 +156,7 @@ async function evaluateRule(
   const firing = [...states.values()].some((s) => s.status === 'firing')
   const recent = firing
     ? new Map(
-        (await fetchScopeStats(store, { ...base, from: now - settings.resolve_window, to: now })).map((s) => [
+        (await source.scopeStats({ ...base, from: now - settings.resolve_window, to: now })).map((s) => [
           scopeKey(s.scope),
           s,
         ]),

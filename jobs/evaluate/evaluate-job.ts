@@ -4,6 +4,7 @@
 import type { AlertEmitter } from '../../alerts/emitter.ts'
 import type { JobDefinition } from '../registry.ts'
 import { type CycleDeps, runEvaluationCycle } from './cycle.ts'
+import { recordEvaluations } from './history.ts'
 
 export const EVALUATE_JOB = 'evaluate'
 
@@ -25,6 +26,7 @@ export function createEvaluateJob(options: EvaluateJobOptions): JobDefinition {
     dependsOn: options.dependsOn,
     async run(ctx) {
       const rules = ctx.config.rules
+      const now = ctx.now()
       const result = await runEvaluationCycle({
         store: ctx.store,
         rules,
@@ -33,8 +35,10 @@ export function createEvaluateJob(options: EvaluateJobOptions): JobDefinition {
         lastStable: options.lastStable,
         goneVersions: options.goneVersions,
         log: ctx.log,
-        now: ctx.now(),
+        now,
       })
+      // The look history for the rule page's charts (a backtest runs the cycle without this).
+      await recordEvaluations(ctx.store, result.states, now)
       const firing = result.states.filter((s) => s.status === 'firing').length
       return {
         status: 'ok',

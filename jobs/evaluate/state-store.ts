@@ -65,6 +65,7 @@ export const RuleStateSchema = z.strictObject({
   updated_at: num,
   last: LookNumbersSchema.nullable(),
   tail_threshold: num.nullable().optional(),
+  rate_threshold: num.nullable().optional(),
   drift: z
     .strictObject({
       cusum: z.strictObject({ s: num, bins: count, n: num, x: num, sum: num, sumsq: num, looks: count }),

@@ -50,6 +50,17 @@ const fmt = (v, digits = 4) =>
         ? String(v)
         : v.toFixed(digits)
       : String(v)
+// p-values far below 1e-4 stay readable (2.8e-35, not 0.0000).
+const fmtP = (v) => (typeof v === 'number' && v > 0 && v < 1e-4 ? v.toExponential(1) : fmt(v))
+// A one-sided test has one bound: show it as >= low or <= high, not "low – –".
+const fmtCi = (low, high) =>
+  low === null || low === undefined
+    ? high === null || high === undefined
+      ? '–'
+      : `≤ ${fmt(high)}`
+    : high === null || high === undefined
+      ? `≥ ${fmt(low)}`
+      : `${fmt(low)} – ${fmt(high)}`
 const status = (s) => h('span', { class: `status ${s}` }, s)
 const scopeText = (s) => (s ? [s.model_version, s.variant_id, s.segment, s.modality].join(' / ') : '')
 const when = (ms) => (ms ? new Date(ms).toISOString().replace('T', ' ').slice(0, 19) : '–')
@@ -144,7 +155,7 @@ async function overview() {
         { label: 'observed', cell: (r) => fmt(r.last?.observed) },
         { label: 'baseline', cell: (r) => fmt(r.last?.baseline) },
         { label: 'threshold', cell: (r) => fmt(r.last?.threshold) },
-        { label: 'p-value', cell: (r) => fmt(r.last?.p_value) },
+        { label: 'p-value', cell: (r) => fmtP(r.last?.p_value) },
         { label: 'since', cell: (r) => when(r.fired_at) },
       ],
       o.incidents,
@@ -217,7 +228,8 @@ function chart(target, title, xs, series, opts = {}) {
       title,
       width,
       height: opts.height || 260,
-      scales: { x: { time: true } },
+      // p-values span many decades: a log scale (values floored at 1e-16) when asked.
+      scales: { x: { time: true }, ...(opts.logY ? { y: { distr: 3, log: 10 } } : {}) },
       series: [
         {},
         ...series.map((s) => ({
@@ -230,7 +242,16 @@ function chart(target, title, xs, series, opts = {}) {
         })),
       ],
       bands: opts.bands,
-      axes: [{}, { size: 60 }],
+      axes: [
+        {},
+        opts.logY
+          ? {
+              size: 60,
+              values: (_, ticks) =>
+                ticks.map((t) => (t == null ? '' : t < 0.001 ? t.toExponential(0) : String(t))),
+            }
+          : { size: 60 },
+      ],
     },
     [xs, ...series.map((s) => s.values)],
     target,
@@ -241,6 +262,8 @@ function chart(target, title, xs, series, opts = {}) {
 async function rulePage(name) {
   const r = await api(`/api/rule?name=${encodeURIComponent(name)}`)
   const charts = h('div', { id: 'charts' })
+  // Referenced directly: the charts are drawn before the page is in the document.
+  const pv = h('div', { id: 'pvalues' })
   const byScope = new Map(r.states.map((s) => [scopeText(s.scope), s]))
   const out = [
     h('h1', {}, `Rule ${r.rule.name}`),
@@ -261,12 +284,13 @@ async function rulePage(name) {
           cell: (s) =>
             s.last ? `${s.last.comparison} ${fmt(s.last.threshold)} → ${fmt(limitOf(s.last))}` : '–',
         },
-        { label: 'CI', cell: (s) => (s.last ? `${fmt(s.last.ci_low)} – ${fmt(s.last.ci_high)}` : '–') },
-        { label: 'p-value', cell: (s) => fmt(s.last?.p_value) },
+        { label: 'CI', cell: (s) => (s.last ? fmtCi(s.last.ci_low, s.last.ci_high) : '–') },
+        { label: 'p-value', cell: (s) => fmtP(s.last?.p_value) },
         { label: 'n', cell: (s) => fmt(s.last?.n) },
         { label: 'message', cell: (s) => s.last?.message ?? '' },
       ],
       r.states,
+      { id: 'states' },
     ),
     h(
       'h2',
@@ -274,8 +298,8 @@ async function rulePage(name) {
       'Metric over time, per scope (95 % band per bucket; baseline and threshold of the last look)',
     ),
     charts,
-    h('h2', {}, 'p-value over time (alerts and the last look)'),
-    h('div', { id: 'pvalues' }),
+    h('h2', {}, 'The test over time: p-value per evaluation cycle'),
+    pv,
     h('h2', {}, 'Alerts'),
     table(
       [
@@ -284,7 +308,7 @@ async function rulePage(name) {
         { label: 'observed', cell: (a) => fmt(a.observed) },
         { label: 'baseline', cell: (a) => fmt(a.baseline) },
         { label: 'threshold', cell: (a) => fmt(a.threshold) },
-        { label: 'p-value', cell: (a) => fmt(a.p_value) },
+        { label: 'p-value', cell: (a) => fmtP(a.p_value) },
         { label: 'fired', cell: (a) => a.fired_at },
         { label: 'resolved', cell: (a) => a.resolved_at ?? '–' },
         { label: 'sent to', cell: (a) => (a.sent_to || []).join(', ') },
@@ -350,24 +374,34 @@ async function rulePage(name) {
       )
     }
     if (r.series.length === 0) charts.append(h('p', { class: 'muted' }, 'no data in the window'))
-    const points = [
-      ...r.alerts
-        .filter((a) => a.p_value !== null)
-        .map((a) => [Date.parse(`${a.fired_at}Z`.replace('ZZ', 'Z')) / 1000, a.p_value]),
-      ...r.states
-        .filter((s) => s.last?.p_value !== null && s.last?.p_value !== undefined)
-        .map((s) => [s.updated_at / 1000, s.last.p_value]),
-    ].sort((a, b) => a[0] - b[0])
-    const pv = document.getElementById('pvalues')
-    if (points.length === 0) pv.append(h('p', { class: 'muted' }, 'no p-values recorded yet'))
-    else
+    // One p-value series per scope from the look history; looks of one cycle share a time.
+    const withP = r.history.filter((s) => s.points.some((p) => p.p_value !== null))
+    if (withP.length === 0) pv.append(h('p', { class: 'muted' }, 'no p-values recorded yet'))
+    else {
+      const times = [...new Set(withP.flatMap((s) => s.points.map((p) => p.t)))].sort((a, b) => a - b)
+      const palette = ['#7b1fa2', '#1a73e8', '#e37400', '#1e8e3e', '#d93025', '#5f6368']
+      const box = h('div', { class: 'chart', id: 'pvalue-chart', 'data-series': withP.length })
+      pv.append(box)
       chart(
-        pv,
-        'p-value',
-        points.map((p) => p[0]),
-        [{ label: 'p-value', stroke: '#7b1fa2', values: points.map((p) => p[1]), points: true }],
-        { height: 180 },
+        box,
+        'p-value of the test, per scope (each evaluation cycle, log scale; below 1e-16 drawn at 1e-16)',
+        times.map((t) => t / 1000),
+        withP.map((s, i) => {
+          const byT = new Map(s.points.map((p) => [p.t, p.p_value]))
+          return {
+            label: `p-value ${s.scope}`,
+            stroke: palette[i % palette.length],
+            values: times.map((t) => {
+              const p = byT.get(t)
+              return p === null || p === undefined ? null : Math.max(p, 1e-16)
+            }),
+            points: true,
+            width: 2,
+          }
+        }),
+        { height: 220, logY: true },
       )
+    }
   })
   return out
 }
@@ -430,6 +464,97 @@ async function versionsPage() {
       ],
       v.history,
     ),
+  ]
+}
+
+async function exposurePage() {
+  const x = await api('/api/exposure')
+  const usd = (v) => (v === null || v === undefined ? '–' : `$${v.toFixed(2)}`)
+  const out = [
+    h('h1', {}, 'Risk exposure'),
+    h(
+      'p',
+      { class: 'muted' },
+      `Expected failures and dollars at risk per day: each version's measured failure rate (window ${when(x.window.from)} – ${when(x.window.to)}) × the slice's measured daily traffic × the cost of one failure from exposure: in driftwatch.yaml. Baseline: the last stable version.`,
+    ),
+  ]
+  if (!x.configured)
+    return [
+      ...out,
+      h(
+        'p',
+        { id: 'exposure-empty' },
+        'No exposure: configured. Add e.g. exposure: [{ segment: invoice_extraction, metric: hallucination_rate, usd_per_failure: 50 }] (docs/config.md#exposure).',
+      ),
+    ]
+  const total = (side) => x.rows.reduce((sum, r) => sum + (r[side]?.usd_per_day ?? 0), 0)
+  const byVersion = new Map()
+  for (const r of x.rows)
+    byVersion.set(r.model_version, (byVersion.get(r.model_version) ?? 0) + (r.candidate?.usd_per_day ?? 0))
+  const versions = [...byVersion.keys()].sort()
+  const chartBox = h('div', { id: 'exposure-chart', class: 'chart' })
+  queueMicrotask(() => {
+    if (versions.length === 0) return
+    // One bar-like series per version: dollars per day, a point per version on the x axis.
+    const xs = versions.map((_, i) => i + 1)
+    new uPlot(
+      {
+        title: 'USD at risk per day, by version (all priced slices)',
+        width: Math.min(1100, chartBox.clientWidth || 900),
+        height: 220,
+        scales: { x: { time: false, range: [0.5, versions.length + 0.5] } },
+        axes: [
+          { splits: () => xs, values: (_, ticks) => ticks.map((t) => versions[t - 1] ?? '') },
+          { size: 70 },
+        ],
+        series: [
+          {},
+          {
+            label: 'USD/day',
+            stroke: '#d93025',
+            fill: 'rgba(217,48,37,0.2)',
+            paths: uPlot.paths.bars({ size: [0.5] }),
+            points: { show: false },
+          },
+        ],
+      },
+      [xs, versions.map((v) => byVersion.get(v))],
+      chartBox,
+    )
+  })
+  return [
+    ...out,
+    h('p', {}, 'Baseline (last stable): ', h('b', {}, x.baseline_version ?? 'none recorded')),
+    chartBox,
+    h('h2', {}, 'Per version and segment'),
+    table(
+      [
+        { label: 'version', cell: (r) => r.model_version },
+        { label: 'segment', cell: (r) => r.segment },
+        { label: 'modality', cell: (r) => r.modality },
+        { label: 'metric', cell: (r) => r.metric },
+        { label: 'rate (n)', cell: (r) => `${fmt(r.rate)} (n=${r.n})` },
+        { label: 'traffic/day', cell: (r) => fmt(r.daily_traffic, 0) },
+        { label: 'USD/failure', cell: (r) => usd(r.usd_per_failure) },
+        { label: 'failures/day', cell: (r) => fmt(r.candidate?.failures_per_day, 1) },
+        { label: 'USD/day', cell: (r) => usd(r.candidate?.usd_per_day) },
+        { label: 'baseline USD/day', cell: (r) => usd(r.baseline?.usd_per_day) },
+        {
+          label: 'vs baseline',
+          cell: (r) =>
+            r.delta_usd_per_day === null
+              ? '–'
+              : h(
+                  'span',
+                  { class: r.delta_usd_per_day > 0 ? 'worse' : '' },
+                  `${r.delta_usd_per_day >= 0 ? '+' : ''}${usd(r.delta_usd_per_day)}`,
+                ),
+        },
+      ],
+      x.rows,
+      { id: 'exposure' },
+    ),
+    h('p', { class: 'muted' }, `Total across rows: ${usd(total('candidate'))} per day.`),
   ]
 }
 
@@ -628,6 +753,7 @@ async function route() {
   let page
   if (hash.startsWith('/rule/')) page = () => rulePage(decodeURIComponent(hash.slice('/rule/'.length)))
   else if (hash === '/versions') page = versionsPage
+  else if (hash === '/exposure') page = exposurePage
   else if (hash === '/review') page = () => reviewPage(0)
   else if (hash === '/sql') page = sqlPage
   else page = overview

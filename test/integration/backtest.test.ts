@@ -6,6 +6,7 @@ import type { AlertEmitter } from '../../alerts/emitter.ts'
 import { parseConfig } from '../../config/load.ts'
 import { runBacktest } from '../../jobs/evaluate/backtest.ts'
 import { runEvaluationCycle } from '../../jobs/evaluate/cycle.ts'
+import { recordEvaluations } from '../../jobs/evaluate/history.ts'
 import type { Store } from '../../store/store.ts'
 import { clickhouseTime } from '../../store/time.ts'
 import { testLog } from '../helpers/ingest.ts'
@@ -96,6 +97,7 @@ describe('driftwatch backtest', () => {
         log: testLog,
         now: t,
       })
+      await recordEvaluations(store, r.states, t) // as the live evaluate job does
       for (const a of r.fired) live.push(`${minute} fire ${a.dedup_key}`)
       for (const a of r.resolved) live.push(`${minute} resolve ${a.dedup_key}`)
     }
@@ -104,7 +106,12 @@ describe('driftwatch backtest', () => {
 
     const count = async (table: string) =>
       Number((await store.query<{ n: string }>(`SELECT count() AS n FROM ${table}`))[0]!.n)
-    const before = { states: await count('rule_states'), alerts: await count('alerts') }
+    const liveTables = () =>
+      Promise.all([count('rule_states'), count('alerts'), count('rule_evaluations')]).then(
+        ([states, alerts, looks]) => ({ states, alerts, looks }),
+      )
+    const before = await liveTables()
+    expect(before.looks).toBeGreaterThan(0)
     const report = await runBacktest({
       store,
       rules: config.rules,
@@ -118,7 +125,7 @@ describe('driftwatch backtest', () => {
     })
     const replayed = report.timeline.map((e) => `${(Date.parse(e.at) - T0) / MIN} ${e.event} ${e.dedup_key}`)
     expect(replayed).toEqual(live)
-    expect({ states: await count('rule_states'), alerts: await count('alerts') }).toEqual(before)
+    expect(await liveTables()).toEqual(before) // no state, alert or look history written
 
     const fire = report.timeline.find((e) => e.event === 'fire')!
     expect(fire).toMatchObject({ rule: expect.any(String), scope: { model_version: 'v2' } })

@@ -60,6 +60,8 @@ rules:
     increase_by: 0.05
     min_samples: 150
     action: rollback
+exposure:
+  - { segment: customer_support, metric: refusal_rate, usd_per_failure: 12 }
 evaluation:
   pending_evaluations: 1
 jobs:
@@ -89,6 +91,8 @@ scorers:
     ['produce', '--synthetic', '15000', '--seed', '77', '--drift', '{"v2":{"refusalRate":0.25}}'],
     ['ingest', '--until-caught-up'],
     ['deploy', 'mark-stable', 'v1', '--note', 'in production before the canary'],
+    ['jobs', 'run-all', '--once'],
+    // A second cycle: the rule page's p-value history has two looks per scope.
     ['jobs', 'run-all', '--once'],
   ]
   for (const step of steps) {
@@ -140,6 +144,28 @@ describe('dashboard in a real browser', () => {
       )
     expect(size).toBeGreaterThan(0)
     expect(await page.locator('#reproduce').innerText()).toMatch(/SELECT[\s\S]+FROM (scores|interactions)/)
+    // A p-value of 1e-35 reads as one (not 0.0000); the one-sided test's CI as a single bound.
+    const v2State = await page.locator('#states tbody tr', { hasText: 'v2 / canary' }).innerText()
+    expect(v2State).toMatch(/\d\.\de-\d+/)
+    expect(v2State).toMatch(/≥ 0\.\d{4}/)
+    expect(v2State).not.toMatch(/– –/)
+    // The test over time: a p-value series per scope from the stored looks of both cycles.
+    const looks = await sql(
+      "SELECT dedup_key, count() AS n FROM rule_evaluations WHERE rule = 'refusal-spike' AND p_value IS NOT NULL GROUP BY dedup_key",
+    )
+    expect(looks.length).toBeGreaterThan(0)
+    for (const l of looks) expect(Number(l.n)).toBe(2)
+    const pvalues = page.locator('#pvalue-chart')
+    await pvalues.locator('canvas').waitFor()
+    expect(Number(await pvalues.getAttribute('data-series'))).toBe(looks.length)
+    // Drawn, not just created: a full-width canvas (a chart that failed to build collapses).
+    const pvWidth = await pvalues
+      .locator('canvas')
+      .evaluate((c) => (c as unknown as { clientWidth: number }).clientWidth)
+    expect(pvWidth).toBeGreaterThan(300)
+    expect(await pvalues.locator('.u-legend').innerText()).toMatch(
+      /p-value v2 \/ \S+ \/ customer_support \/ text/,
+    )
     await page.screenshot({ path: join(SHOTS, 'rule.png'), fullPage: true })
   })
 
@@ -162,6 +188,41 @@ describe('dashboard in a real browser', () => {
     await expect.poll(() => page.locator('#label-result').innerText()).toMatch(/stored 1 label/)
     const rows = await sql(`SELECT metric, value, source FROM human_labels WHERE request_id = '${request}'`)
     expect(rows).toEqual([{ metric: 'hallucination', value: 0, source: 'dashboard' }])
+  })
+
+  it('risk exposure prices each version per segment from exposure: and measured traffic', async () => {
+    await open('#/exposure')
+    await page.waitForSelector('#exposure tbody tr')
+    const rows = await page.locator('#exposure tbody tr').allInnerTexts()
+    const v1 = rows.find((r) => /^v1\s+customer_support\s+text\s+refusal_rate/.test(r))
+    const v2 = rows.find((r) => /^v2\s+customer_support\s+text\s+refusal_rate/.test(r))
+    expect(v1, rows.join('\n')).toBeDefined()
+    expect(v2, rows.join('\n')).toBeDefined()
+    expect(v2).toMatch(/\$12\.00/)
+    // v2 refuses more than the baseline v1: more dollars at risk, a positive delta; v1 is the baseline.
+    expect(v2).toMatch(/\+\$\d+\.\d\d$/)
+    expect(v1).toMatch(/\+\$0\.00$/)
+    // The API's numbers are the same arithmetic as experiment and replay reports (metrics/exposure.ts).
+    const api = (await (await fetch(`${url}/api/exposure`)).json()) as {
+      baseline_version: string
+      rows: {
+        model_version: string
+        segment: string
+        metric: string
+        rate: number
+        daily_traffic: number
+        candidate: { usd_per_day: number; failures_per_day: number }
+        baseline: { usd_per_day: number }
+      }[]
+    }
+    expect(api.baseline_version).toBe('v1')
+    const row = api.rows.find((r) => r.model_version === 'v2' && r.segment === 'customer_support')!
+    expect(row.daily_traffic).toBeGreaterThan(0)
+    expect(row.candidate.failures_per_day).toBeCloseTo(row.rate * row.daily_traffic, 6)
+    expect(row.candidate.usd_per_day).toBeCloseTo(row.rate * row.daily_traffic * 12, 6)
+    expect(row.candidate.usd_per_day).toBeGreaterThan(row.baseline.usd_per_day)
+    await page.waitForSelector('#exposure-chart canvas')
+    await page.screenshot({ path: join(SHOTS, 'exposure.png'), fullPage: true })
   })
 
   it('the SQL console shows rows', async () => {

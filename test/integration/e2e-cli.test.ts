@@ -41,6 +41,8 @@ rules:
     increase_by: 0.05
     min_samples: 150
     action: rollback
+exposure:
+  - { segment: customer_support, metric: refusal_rate, usd_per_failure: 12 }
 evaluation:
   pending_evaluations: 1
 jobs:
@@ -97,6 +99,23 @@ describe('end to end from the CLI', () => {
         from_version: 'v2',
         to_version: 'v1',
       })
+      // Dollars at risk of the candidate vs the baseline (exposure:, measured traffic).
+      const d = t.payload.custom_details as {
+        observed: number
+        baseline: number
+        exposure: {
+          usd_per_failure: number
+          daily_traffic: number
+          candidate: { usd_per_day: number }
+          baseline: { usd_per_day: number }
+          delta_usd_per_day: number
+        }
+      }
+      expect(d.exposure.usd_per_failure).toBe(12)
+      expect(d.exposure.daily_traffic).toBeGreaterThan(0)
+      expect(d.exposure.candidate.usd_per_day).toBeCloseTo(d.observed * d.exposure.daily_traffic * 12, 6)
+      expect(d.exposure.baseline.usd_per_day).toBeCloseTo(d.baseline * d.exposure.daily_traffic * 12, 6)
+      expect(d.exposure.delta_usd_per_day).toBeGreaterThan(0)
     }
 
     const messages = await readMessages(brokers, rollbackTopic, {
@@ -115,6 +134,10 @@ describe('end to end from the CLI', () => {
         action: 'rollback',
       })
       expect(trigger.observed - trigger.baseline).toBeGreaterThan(0.05)
+      expect(trigger.exposure.delta_usd_per_day).toBeCloseTo(
+        (trigger.observed - trigger.baseline) * trigger.exposure.daily_traffic * 12,
+        6,
+      )
       expect(triggers.map((t) => t.dedup_key)).toContain(trigger.dedup_key)
     }
 
@@ -139,9 +162,37 @@ describe('end to end from the CLI', () => {
       expect(Number(s.requests)).toBeGreaterThan(0)
       expect(s.error_rate).toBeGreaterThanOrEqual(0)
     }
+    // status prices each rule scope's last look against its baseline (exposure:).
+    const exposure = JSON.parse(status.stdout).exposure as {
+      rule: string
+      model_version: string
+      segment: string
+      usd_per_failure: number
+      daily_traffic: number
+      candidate: { failures_per_day: number; usd_per_day: number }
+      baseline: { usd_per_day: number }
+      delta_usd_per_day: number
+    }[]
+    const firingV2 = rules.find((r) => r.status === 'firing' && r.model_version === 'v2') as unknown as {
+      observed: number
+      baseline: number
+      variant_id: string
+    }
+    const priced = exposure.find((e) => e.model_version === 'v2' && e.rule === 'refusal-spike')!
+    expect(priced).toMatchObject({ segment: 'customer_support', usd_per_failure: 12 })
+    expect(priced.daily_traffic).toBeGreaterThan(0)
+    expect(priced.candidate.failures_per_day).toBeGreaterThan(0)
+    expect(priced.delta_usd_per_day).toBeGreaterThan(0)
+    const sameScope = exposure.find(
+      (e) =>
+        e.model_version === 'v2' &&
+        (e as unknown as { variant_id: string }).variant_id === firingV2.variant_id,
+    )!
+    expect(sameScope.candidate.usd_per_day).toBeCloseTo(firingV2.observed * sameScope.daily_traffic * 12, 6)
     const table = await runCli(['status'], env)
     expect(table.code, table.stderr).toBe(0)
     expect(table.stdout).toMatch(/latency_p99_ms[\s\S]*Rules \(\d+ configured\)[\s\S]*refusal-spike/)
+    expect(table.stdout).toMatch(/Money at risk per day[\s\S]*delta_usd_per_day[\s\S]*v2\s.*customer_support/)
 
     const serve = startCli(['serve'], env)
     try {

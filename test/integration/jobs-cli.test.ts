@@ -81,6 +81,7 @@ describe('driftwatch jobs', () => {
       ['llama_guard', true, '*/5 * * * *', null],
       ['judge', true, '*/5 * * * *', null],
       ['detect_versions', true, '* * * * *', null],
+      ['shadow', true, '*/5 * * * *', null],
       ['evaluate', true, expect.any(String), null],
     ])
   })
@@ -109,6 +110,7 @@ describe('driftwatch jobs', () => {
       ['judge', 'ok'],
       // The rule jobs run after the scores they read, as in `driftwatch start`.
       ['detect_versions', 'ok'],
+      ['shadow', 'ok'],
       ['evaluate', 'ok'],
     ])
     expect(r.stderr).toMatch(/judge: (\d+)\/\1 rows \(100%\), [\d.]+ rows\/s, \$0\.0000 spent, in /)
@@ -116,7 +118,14 @@ describe('driftwatch jobs', () => {
     const list = JSON.parse(
       (await runCli(['jobs', 'list', '--config', config, '--format', 'json'], env)).stdout,
     )
-    expect(list.map((j: Record<string, unknown>) => j.last_status)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok'])
+    expect(list.map((j: Record<string, unknown>) => j.last_status)).toEqual([
+      'ok',
+      'ok',
+      'ok',
+      'ok',
+      'ok',
+      'ok',
+    ])
   })
 
   it('exits non-zero when a job fails, and explains a missing API key variable', async () => {

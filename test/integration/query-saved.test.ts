@@ -247,6 +247,24 @@ describe('rule-window and the evaluator', () => {
     expect(rows.length).toBeGreaterThan(20)
     expect(sorted(rows)).toEqual(sorted(fromEvaluator))
   })
+
+  it('bucketed stats (the rule page chart, one query) equal one query per bucket window', async () => {
+    const from = Date.parse(WINDOW.from)
+    const to = Date.parse(WINDOW.to)
+    const step = Math.ceil((to - from) / 7)
+    for (const metric of [METRICS.error_rate!, METRICS.latency_p95_ms!]) {
+      const bucketed = await fetchScopeStats(store, { metric, from, to, bucketMs: step })
+      const perWindow: string[] = []
+      for (let b = 0; from + b * step < to; b++) {
+        const window = { from: from + b * step, to: Math.min(to, from + (b + 1) * step) }
+        for (const s of await fetchScopeStats(store, { metric, ...window }))
+          perWindow.push(`${b} ${Object.values(s.scope).join('/')} ${s.n} ${s.value}`)
+      }
+      const got = bucketed.map((s) => `${s.bucket} ${Object.values(s.scope).join('/')} ${s.n} ${s.value}`)
+      expect(got.length).toBeGreaterThan(0)
+      expect(got.sort()).toEqual(perWindow.sort())
+    }
+  })
 })
 
 describe('saved query worst-scopes', () => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { DLQ_HEADERS } from '../../consumers/dead-letter.ts'
 import { ingestBatch } from '../../consumers/ingest-batch.ts'
 import { createDecoder } from '../../contract/decode.ts'
-import { StoreError } from '../../lib/errors.ts'
+import { PoisonMessageError, StoreError } from '../../lib/errors.ts'
 import { interactionJsonBytes, syntheticInteraction } from '../../producers/synthetic.ts'
 import type { Store } from '../../store/store.ts'
 
@@ -99,6 +99,37 @@ describe('ingestBatch', () => {
     expect(result).toMatchObject({ stored: 9, poisoned: 1, reasons: { store_rejected: 1 } })
     expect(tables.interactions).toHaveLength(9)
     expect(dlq.sent).toHaveLength(1)
+    expect(dlq.sent[0]!.headers![DLQ_HEADERS.offset]).toBe('5')
+  })
+
+  it('stores plain JSON (decoded at once) and framed messages (decoded later) with their own offsets, multi-byte text intact', async () => {
+    const { store, tables } = fakeStore()
+    const calls: string[] = []
+    const dlq = fakeDlq(calls)
+    // Odd offsets stand for framed messages: decodeNow leaves them to decode(); one of them is poison.
+    const mixed = {
+      decodeNow: (m: Pick<KafkaMessage, 'value' | 'headers'>, topic: string) =>
+        m.headers?.framed ? undefined : decoder.decodeNow(m, topic),
+      decode: async (m: Pick<KafkaMessage, 'value' | 'headers'>, topic: string) => {
+        if (m.headers?.framed === 'bad') throw new PoisonMessageError('undecodable', 'bad frame')
+        return decoder.decode({ value: m.value }, topic)
+      },
+    }
+    // 4-byte UTF-8 characters: a line's bytes are not its string length (the Buffer is filled by bytes).
+    const wide = (i: number) => ({ ...syntheticInteraction(i, { seed: 9 }), user_input: '🦀'.repeat(2000) })
+    const batch = Array.from({ length: 8 }, (_, i) => {
+      const m = message(i, interactionJsonBytes(wide(i)))
+      if (i % 2 === 1) m.headers = { framed: i === 5 ? 'bad' : 'yes' }
+      return m
+    })
+    const result = await ingestBatch(ref, batch, new Set(), { store, decoder: mixed, deadLetters: dlq.sink })
+    expect(result).toMatchObject({ stored: 7, poisoned: 1, reasons: { undecodable: 1 } })
+    const rows = tables.interactions as { kafka_offset: number; request_id: string; user_input: string }[]
+    expect(rows.map((r) => r.kafka_offset).sort()).toEqual([0, 1, 2, 3, 4, 6, 7])
+    for (const row of rows) {
+      expect(row.request_id).toBe(wide(row.kafka_offset).request_id)
+      expect(row.user_input).toBe('🦀'.repeat(2000))
+    }
     expect(dlq.sent[0]!.headers![DLQ_HEADERS.offset]).toBe('5')
   })
 

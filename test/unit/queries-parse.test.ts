@@ -112,4 +112,13 @@ describe('shipped saved queries', () => {
       ]),
     )
   })
+
+  it('scope-overview uses the registry metric definitions, no FINAL, and is bounded by window and LIMIT', () => {
+    const q = loadSavedQueries().find((x) => x.name === 'scope-overview')!
+    expect(q.sql).not.toMatch(/\bFINAL\b/)
+    // latency_p95_ms as the evaluator computes it (metrics/scope-stats.ts valueSql), not quantileExactIf.
+    expect(q.sql).toContain("'latency_p95_ms' AS metric_name")
+    expect(q.sql).toMatch(/quantilesExact\([\d.]+, 0\.95, [\d.]+\)\(toFloat64\(latency_ms\)\)\[2\]/)
+    expect(q.sql).toMatch(/LIMIT \{limit:UInt32\}$/)
+  })
 })

@@ -136,8 +136,24 @@ export class IngestConsumer extends EventEmitter<{
     if (!this.running) return
     this.running = false
     this.stopping.abort()
-    await this.consumer.disconnect()
-    await this.producer.disconnect()
+    // After a broker restart kafkajs' disconnect can wait forever on a group rejoin that no
+    // longer happens (seen as `driftwatch ingest` ignoring SIGTERM). Leaving without it is
+    // safe: offsets are committed only after rows are stored, so nothing is lost, and the
+    // group drops this member after its session timeout.
+    const limitMs = this.options.config.session_timeout_ms
+    for (const [what, leave] of [
+      ['consumer', () => this.consumer.disconnect()],
+      ['producer', () => this.producer.disconnect()],
+    ] as const) {
+      const left = leave().catch((error) =>
+        this.options.log.warn(`Kafka ${what} disconnect failed`, { error: errorMessage(error) }),
+      )
+      if (!(await settlesWithin(left, limitMs)))
+        this.options.log.warn(`Kafka ${what} did not disconnect in time; stopping without it`, {
+          waitedMs: limitMs,
+          group: this.options.groupId,
+        })
+    }
     this.options.log.info('ingest consumer stopped', { ...this.totals })
   }
 
@@ -248,6 +264,25 @@ export function fetchSizes(config: Pick<IngestConfig, 'batch_size' | 'partitions
 } {
   const perPartition = Math.min(16 << 20, Math.max(1 << 20, config.batch_size * 1400))
   return { maxBytesPerPartition: perPartition, maxBytes: perPartition * config.partitions_concurrently }
+}
+
+/** true if `promise` settles (either way) within `ms`; a rejection is not an error here. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const timedOut = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms)
+  })
+  try {
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      timedOut,
+    ])
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 function nextOffset(offset: string): string {

@@ -27,9 +27,10 @@ async function until(what: string, check: () => Promise<boolean> | boolean, ms: 
   throw new Error(`timed out after ${ms} ms waiting for ${what}`)
 }
 
-// Passes alone (~45 s) but timed out at 240 s in both full .ci/run runs of this landing (cause
-// not found yet: see the closing note of issue 11). Runs locally; in CI only with
-// DRIFTWATCH_FAULT_TESTS=1 until that is understood.
+// Cause found (see docs/scaling.md): every row is stored, then ingest does not exit on SIGTERM
+// after the broker restart. Bounding kafkajs' disconnect fixed one run of two; in the other a
+// kafkajs consumer restarted after a crash kept fetching batches after stop (store already
+// closed) and kept the process alive. Gated in CI until that second path is fixed.
 const faultTestsOff = process.env.CI === 'true' && process.env.DRIFTWATCH_FAULT_TESTS !== '1'
 
 describe.skipIf(faultTestsOff)('ingest: the broker is down at start and restarts mid-stream', () => {
@@ -95,7 +96,17 @@ describe.skipIf(faultTestsOff)('ingest: the broker is down at start and restarts
     } finally {
       ingest.child.kill('SIGTERM')
     }
-    const done = await ingest.done
+    // SIGTERM must end ingest: after the broker restart kafkajs' disconnect could wait forever
+    // (the cause of this test's 240 s timeouts); the consumer now bounds it by its session timeout.
+    const done = await Promise.race([
+      ingest.done,
+      new Promise<never>((_, reject) =>
+        setTimeout(
+          () => reject(new Error(`ingest ignored SIGTERM:\n${ingest.stderr().slice(-4000)}`)),
+          60_000,
+        ),
+      ),
+    ])
     expect(done.code).toBe(0)
 
     const check = await runCli(

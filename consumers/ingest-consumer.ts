@@ -163,7 +163,9 @@ export class IngestConsumer extends EventEmitter<{
     const key = `${ref.topic}:${ref.partition}`
     const size = this.options.config.batch_size
     for (let start = 0; start < batch.messages.length; start += size) {
-      if (!isRunning() || isStale()) return
+      // this.running: a consumer kafkajs restarts after stop() gave up on its disconnect must
+      // not insert into a store that is already closed.
+      if (!this.running || !isRunning() || isStale()) return
       const chunk = batch.messages.slice(start, start + size)
       const begun = Date.now()
       const result = await this.withStoreRetry(payload, async () => {

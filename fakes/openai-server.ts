@@ -332,33 +332,14 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
 
     const request = record.body as FakeChatRequest
     chat.push(request)
-    let answer = await behaviour(request, { call: call++, headers: req.headers })
-    await sleepUnlessClosed(latencyMs, res)
-    while (answer.kind === 'delay') {
-      await sleepUnlessClosed(answer.ms, res)
-      answer = answer.then
-    }
-    if (res.destroyed) return
+    const answer = await settle(
+      await behaviour(request, { call: call++, headers: req.headers }),
+      req,
+      res,
+      send,
+    )
+    if (!answer) return
     switch (answer.kind) {
-      case 'drop':
-        req.socket.destroy()
-        return
-      case 'raw':
-        return send(answer.status ?? 200, () => {
-          res.writeHead(answer.status ?? 200, { 'content-type': answer.contentType ?? 'application/json' })
-          res.end(answer.body)
-        })
-      case 'error':
-        return send(answer.status, () =>
-          sendError(
-            res,
-            answer.status,
-            answer.message ?? 'error',
-            answer.type ?? 'server_error',
-            answer.code ?? null,
-            answer.retryAfter,
-          ),
-        )
       case 'content': {
         const promptTokens = answer.promptTokens ?? Math.ceil(requestText(request).length / 4)
         const completionTokens = answer.completionTokens ?? Math.max(1, Math.ceil(answer.content.length / 4))
@@ -393,6 +374,46 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     }
   }
 
+  /**
+   * What both endpoints do with a configured reply: the server's latency, then any delay
+   * replies, then the failure modes (drop, raw, error) answered here. Returns the success
+   * reply left for the endpoint to render, or undefined when the request is already answered.
+   */
+  async function settle(
+    first: FakeReply | FakeEmbeddingsReply,
+    req: IncomingMessage,
+    res: ServerResponse,
+    send: (status: number, write: () => void) => void,
+  ): Promise<Extract<FakeReply | FakeEmbeddingsReply, { kind: 'content' | 'vectors' }> | undefined> {
+    let answer = first
+    await sleepUnlessClosed(latencyMs, res)
+    while (answer.kind === 'delay') {
+      await sleepUnlessClosed(answer.ms, res)
+      answer = answer.then
+    }
+    if (res.destroyed) return undefined
+    switch (answer.kind) {
+      case 'drop':
+        req.socket.destroy()
+        return undefined
+      case 'raw': {
+        const { status = 200, contentType = 'application/json', body } = answer
+        send(status, () => {
+          res.writeHead(status, { 'content-type': contentType })
+          res.end(body)
+        })
+        return undefined
+      }
+      case 'error': {
+        const { status, message = 'error', type = 'server_error', code = null, retryAfter } = answer
+        send(status, () => sendError(res, status, message, type, code, retryAfter))
+        return undefined
+      }
+      default:
+        return answer
+    }
+  }
+
   async function handleEmbeddings(
     req: IncomingMessage,
     res: ServerResponse,
@@ -403,36 +424,17 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     if (problem) return send(400, () => sendError(res, 400, problem, 'invalid_request_error', null))
     const request = record.body as FakeEmbeddingsRequest
     embeddingRequests.push(request)
-    let answer = await embeddings(request, { call: embeddingCall++, headers: req.headers })
-    await sleepUnlessClosed(latencyMs, res)
-    while (answer.kind === 'delay') {
-      await sleepUnlessClosed(answer.ms, res)
-      answer = answer.then
-    }
-    if (res.destroyed) return
+    const answer = await settle(
+      await embeddings(request, { call: embeddingCall++, headers: req.headers }),
+      req,
+      res,
+      send,
+    )
+    if (!answer) return
     switch (answer.kind) {
-      case 'drop':
-        req.socket.destroy()
-        return
-      case 'raw':
-        return send(answer.status ?? 200, () => {
-          res.writeHead(answer.status ?? 200, { 'content-type': answer.contentType ?? 'application/json' })
-          res.end(answer.body)
-        })
       case 'content':
         return send(500, () =>
           sendError(res, 500, 'fake: a chat reply was configured for /v1/embeddings', 'server_error', null),
-        )
-      case 'error':
-        return send(answer.status, () =>
-          sendError(
-            res,
-            answer.status,
-            answer.message ?? 'error',
-            answer.type ?? 'server_error',
-            answer.code ?? null,
-            answer.retryAfter,
-          ),
         )
       case 'vectors': {
         const inputs = typeof request.input === 'string' ? [request.input] : request.input

@@ -57,15 +57,7 @@ export function createScorerClient(
       fix: `set scorers.${name}.base_url and scorers.${name}.model`,
     })
   }
-  let apiKey: string | undefined
-  if (config.api_key_env) {
-    apiKey = (options.env ?? process.env)[config.api_key_env]
-    if (!apiKey) {
-      throw new ConfigError(`scorers.${name}.api_key_env names ${config.api_key_env}, which is not set`, {
-        fix: `export ${config.api_key_env}=<key>, or remove api_key_env for an endpoint without authentication`,
-      })
-    }
-  }
+  const apiKey = apiKeyFromEnv(`scorers.${name}`, config.api_key_env, options.env ?? process.env)
   return createModelClient({
     baseUrl: config.base_url,
     model: config.model,
@@ -165,4 +157,22 @@ export async function createJudgeAdapter(
       completionTokens: 80,
     }),
   }
+}
+
+/**
+ * The API key a model endpoint's config names by `api_key_env` (`at` is the config path, for
+ * the error); undefined when no variable is named (an endpoint without authentication).
+ */
+export function apiKeyFromEnv(
+  at: string,
+  name: string | undefined,
+  env: NodeJS.ProcessEnv,
+): string | undefined {
+  if (!name) return undefined
+  const apiKey = env[name]
+  if (!apiKey)
+    throw new ConfigError(`${at}.api_key_env names ${name}, which is not set`, {
+      fix: `export ${name}=<key>, or remove api_key_env for an endpoint without authentication`,
+    })
+  return apiKey
 }

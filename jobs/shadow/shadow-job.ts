@@ -13,7 +13,6 @@
 // Replayed answers (variant_id replay, `driftwatch replay`) are compared by replay itself.
 
 import type { Config, ShadowConfig } from '../../config/schema.ts'
-import { ConfigError } from '../../lib/errors.ts'
 import type { Logger } from '../../lib/log.ts'
 import { createEmbeddingsClient, type EmbeddingsClient } from '../../scoring/embeddings-client.ts'
 import type { ModelClientOptions } from '../../scoring/model-client.ts'
@@ -29,6 +28,7 @@ import {
 } from '../../shadow/pair.ts'
 import type { Store } from '../../store/store.ts'
 import { clickhouseTime } from '../../store/time.ts'
+import { apiKeyFromEnv } from '../model-scorers.ts'
 import { JobAbortedError, type JobContext, type JobDefinition, type JobOutcome } from '../registry.ts'
 import { createSpendLedger, loadBudgetState } from '../spend.ts'
 import { type EmbeddingsSetup, measurePairs, newMeasureState } from './measure.ts'
@@ -63,14 +63,7 @@ export function createShadowEmbeddingsClient(
 ): EmbeddingsClient | undefined {
   const e = config.embeddings
   if (!e) return undefined
-  let apiKey: string | undefined
-  if (e.api_key_env) {
-    apiKey = env[e.api_key_env]
-    if (!apiKey)
-      throw new ConfigError(`shadow.embeddings.api_key_env names ${e.api_key_env}, which is not set`, {
-        fix: `export ${e.api_key_env}=<key>, or remove api_key_env for an endpoint without authentication`,
-      })
-  }
+  const apiKey = apiKeyFromEnv('shadow.embeddings', e.api_key_env, env)
   return createEmbeddingsClient({
     baseUrl: e.base_url,
     model: e.model,

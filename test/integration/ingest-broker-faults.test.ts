@@ -9,8 +9,8 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { freePort, kafkaDown, kafkaUp } from '../../infra/kafka-local.ts'
 import { readInstanceFile } from '../../store/instance.ts'
-import { runCli, startCli } from '../helpers/cli.ts'
-import { produceJson } from '../helpers/ingest.ts'
+import { startCli } from '../helpers/cli.ts'
+import { cliSql, expectExactlyOnce, prepareCountedDataDir, produceJson } from '../helpers/ingest.ts'
 import { storedCount } from '../helpers/instance.ts'
 import { createTopic, uniqueTopic } from '../helpers/kafka.ts'
 
@@ -51,6 +51,7 @@ describe.skipIf(faultTestsOff)('ingest: the broker is down at start and restarts
       DRIFTWATCH_HTTP_PORT: '0',
       DRIFTWATCH_LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
     }
+    await prepareCountedDataDir(dataDir)
     const ingest = startCli(['ingest', '--topic', topic, '--group', `${topic}.g`], env)
     exited = () => ingest.child.exitCode !== null
     try {
@@ -109,16 +110,6 @@ describe.skipIf(faultTestsOff)('ingest: the broker is down at start and restarts
     ])
     expect(done.code).toBe(0)
 
-    const check = await runCli(
-      [
-        'sql',
-        'SELECT count() AS rows, uniqExact(request_id) AS ids, (SELECT count() FROM ingest_errors) AS errors FROM interactions',
-        '--format',
-        'json',
-      ],
-      env,
-    )
-    expect(check.code).toBe(0)
-    expect(JSON.parse(check.stdout)).toEqual([{ rows: N, ids: N, errors: 0 }])
+    await expectExactlyOnce(cliSql(env), { topic, valid: N, poison: 0 })
   })
 })

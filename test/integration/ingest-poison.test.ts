@@ -6,7 +6,13 @@ import { DLQ_HEADERS } from '../../consumers/dead-letter.ts'
 import { createDecoder, createRegistryClient } from '../../contract/decode.ts'
 import { interactionJsonBytes, syntheticInteraction } from '../../producers/synthetic.ts'
 import type { Store } from '../../store/store.ts'
-import { countRows, produceRaw, runIngestUntilCaughtUp, testConfig } from '../helpers/ingest.ts'
+import {
+  expectExactlyOnce,
+  keepEveryCopy,
+  produceRaw,
+  runIngestUntilCaughtUp,
+  testConfig,
+} from '../helpers/ingest.ts'
 import { createTopic, getBrokers, readMessages, uniqueTopic } from '../helpers/kafka.ts'
 import { createTestStore } from '../helpers/store.ts'
 
@@ -48,6 +54,7 @@ describe('ingest: poison messages', () => {
     messages.push(good(g++), good(g++))
     await produceRaw(brokers, topic, messages)
     store = await createTestStore()
+    await keepEveryCopy(store)
   })
 
   it('dead-letters each kind with its reason and stores every good message', async () => {
@@ -62,7 +69,7 @@ describe('ingest: poison messages', () => {
       deadLetterTopic: `${topic}.dlq`,
     })
     const goodCount = Object.keys(POISON).length * 2 + 2
-    expect(await countRows(store)).toEqual({ rows: goodCount, unique: goodCount })
+    await expectExactlyOnce(store, { valid: goodCount, poison: Object.keys(POISON).length })
     expect(consumer.totals).toMatchObject({ stored: goodCount, poisoned: Object.keys(POISON).length })
 
     const errors = await store.query<{

@@ -4,9 +4,16 @@
 // backs off and tries again: nothing is committed that is not stored.
 
 import { EventEmitter } from 'node:events'
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs'
+import {
+  type Consumer,
+  type EachBatchPayload,
+  type Kafka,
+  KafkaJSProtocolError,
+  type KafkaMessage,
+  type Producer,
+} from 'kafkajs'
 import type { IngestConfig } from '../config/schema.ts'
-import { errorMessage, isRetriable } from '../lib/errors.ts'
+import { errorMessage, isProgrammingError, isRetriable } from '../lib/errors.ts'
 import { connectWithRetry } from '../lib/kafka-connect.ts'
 import type { Logger } from '../lib/log.ts'
 import { abortableSleep, backoffDelay } from '../lib/retry.ts'
@@ -182,7 +189,12 @@ export class IngestConsumer extends EventEmitter<{
           deadLetters: this.deadLetters,
         })
       })
-      if (result === undefined) return
+      if (result === undefined) {
+        // Given up before its commit, perhaps after its rows were stored: whoever reads this
+        // partition next (this member after a rejoin included) must look up what is stored.
+        this.expected.delete(key)
+        return
+      }
       const last = chunk[chunk.length - 1]!.offset
       // Stored but not yet committed: if the commit fails (broker gone), the replay starts at
       // `first` again, with other chunk bounds and so another dedup token. Forget our
@@ -209,9 +221,10 @@ export class IngestConsumer extends EventEmitter<{
   }
 
   /**
-   * Runs `fn` until it succeeds. Retriable failures (ClickHouse or the registry down) are
-   * retried forever with capped backoff while heartbeating; returns undefined if the
-   * consumer stops or loses the partition meanwhile (nothing committed, nothing lost).
+   * Runs `fn` until it succeeds. Store failures (ClickHouse or the registry down, ClickHouse
+   * answering errors) are retried forever with capped backoff while heartbeating; returns
+   * undefined if the consumer stops or loses the partition meanwhile (nothing committed,
+   * nothing lost). Only programming errors are thrown.
    */
   private async withStoreRetry<T>(payload: EachBatchPayload, fn: () => Promise<T>): Promise<T | undefined> {
     const { config, log } = this.options
@@ -226,23 +239,36 @@ export class IngestConsumer extends EventEmitter<{
         }
         return result
       } catch (error) {
-        if (!isRetriable(error)) throw error
+        // Thrown to kafkajs, an error it deems not retriable (a StoreError with retriable
+        // false, e.g. UNKNOWN_TABLE) ends the consumer for good while the process lives on.
+        // Waiting is always safe here (nothing uncommitted is lost), so such an error is
+        // retried too, at the longest delay and logged as an error: it may need an operator.
+        if (isProgrammingError(error)) throw error
+        const retriable = isRetriable(error)
         downSince ??= Date.now()
         this.totals.retries++
-        const delayMs = backoffDelay(attempt, {
-          initialMs: config.retry_initial_ms,
-          maxMs: config.retry_max_ms,
-        })
+        const delayMs = retriable
+          ? backoffDelay(attempt, { initialMs: config.retry_initial_ms, maxMs: config.retry_max_ms })
+          : config.retry_max_ms
         const fields = { error: errorMessage(error), attempt: attempt + 1, delayMs }
-        if (attempt === 0) log.warn('store unavailable, ingestion paused; retrying', fields)
+        if (!retriable) log.error('store error retrying may not fix, ingestion paused; retrying', fields)
+        else if (attempt === 0) log.warn('store unavailable, ingestion paused; retrying', fields)
         else log.debug('store still unavailable', fields)
         this.emit('storeUnavailable', fields)
         await abortableSleep(delayMs, this.stopping.signal)
         if (this.stopping.signal.aborted || !payload.isRunning() || payload.isStale()) return undefined
-        // A failed heartbeat means a rebalance is under way: isStale() ends this batch on the next turn.
-        await payload
-          .heartbeat()
-          .catch((error) => log.debug('heartbeat failed while retrying', { error: errorMessage(error) }))
+        // The group cannot rebalance while this batch runs: a member that went on retrying
+        // would hold up the others and, once dropped after the rebalance timeout, insert
+        // rows its partition's new owner may already have stored. So a heartbeat that says
+        // the group is rebalancing gives the chunk up (nothing of it is committed).
+        const rebalancing = await payload.heartbeat().then(
+          () => false,
+          (error: unknown) => {
+            log.debug('heartbeat failed while retrying', { error: errorMessage(error) })
+            return error instanceof KafkaJSProtocolError && REBALANCE_CODES.has(error.code)
+          },
+        )
+        if (rebalancing) return undefined
       }
     }
   }
@@ -286,6 +312,9 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
     clearTimeout(timer)
   }
 }
+
+/** Kafka error codes of a heartbeat that means this member must rejoin: REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID. */
+const REBALANCE_CODES = new Set([27, 22, 25])
 
 function nextOffset(offset: string): string {
   return (BigInt(offset) + 1n).toString()

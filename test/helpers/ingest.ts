@@ -146,24 +146,30 @@ export async function until(
   throw new Error(`timed out after ${ms} ms waiting for ${what}`)
 }
 
-/** Synthetic interactions produced batch after batch (request ids never repeat) until stop(). */
+/**
+ * Synthetic interactions produced batch after batch (request ids never repeat) until
+ * stop(), each batch followed by `poisonPerBatch` messages that are not JSON.
+ */
 export interface Producing {
   /** Interactions acknowledged by the broker so far. */
   produced(): number
-  /** Stops after the batch in flight; resolves to the number produced (all acknowledged). */
+  /** Poison messages acknowledged so far. */
+  poisoned(): number
+  /** Stops after the batch in flight; resolves to the number of interactions produced (all acknowledged). */
   stop(): Promise<number>
 }
 
 export async function startProducing(
   brokers: string,
   topic: string,
-  options: { seed: number; batch?: number; pauseMs?: number; from?: number },
+  options: { seed: number; batch?: number; pauseMs?: number; from?: number; poisonPerBatch?: number },
 ): Promise<Producing> {
   const kafka = createKafka({ config: testConfig(brokers).kafka, brokers: brokers.split(','), log: testLog })
   const producer = kafka.producer()
   await producer.connect()
   const from = options.from ?? 0
   let produced = 0
+  let poisoned = 0
   let stopping = false
   const loop = (async () => {
     try {
@@ -177,6 +183,14 @@ export async function startProducing(
           encode: (i) => ({ value: interactionJsonBytes(i) }),
           batchSize: options.batch ?? 500,
         })
+        const poison = Array.from({ length: options.poisonPerBatch ?? 0 }, (_, k) => ({
+          key: `poison-${poisoned + k}`,
+          value: Buffer.from(`{"request_id": "poison-${poisoned + k}", not json`),
+        }))
+        if (poison.length > 0) {
+          await producer.send({ topic, messages: poison, acks: -1 })
+          poisoned += poison.length
+        }
         await new Promise((r) => setTimeout(r, options.pauseMs ?? 50))
       }
     } finally {
@@ -185,6 +199,7 @@ export async function startProducing(
   })()
   return {
     produced: () => produced,
+    poisoned: () => poisoned,
     async stop() {
       stopping = true
       await loop

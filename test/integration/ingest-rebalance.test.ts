@@ -27,10 +27,29 @@ import { clientTimeout, createTestStore, faultyStore } from '../helpers/store.ts
 
 const PARTITIONS = 6
 
-let store: Store | undefined
+const stores: Store[] = []
 afterAll(async () => {
-  await store?.close()
+  for (const s of stores) await s.close()
 })
+
+async function countedStore(): Promise<Store> {
+  const store = await createTestStore()
+  stores.push(store)
+  await keepEveryCopy(store)
+  return store
+}
+
+/** Small chunks: many commits, so each rebalance lands among chunks in flight. */
+const ingestConfig = (brokers: string) =>
+  testConfig(brokers, {
+    ingest: {
+      batch_size: 400,
+      flush_interval_ms: 200,
+      partitions_concurrently: PARTITIONS,
+      retry_initial_ms: 50,
+      retry_max_ms: 500,
+    },
+  })
 
 /** Partitions of each chunk a member committed, in order. */
 function chunkLog(ingest: StartedIngest): ChunkEvent[] {
@@ -45,13 +64,8 @@ describe('ingest: a second consumer joins and leaves mid-stream', () => {
     const topic = uniqueTopic('rebalance')
     const groupId = `${topic}.g`
     await createTopic(brokers, topic, PARTITIONS)
-    store = await createTestStore()
-    await keepEveryCopy(store)
-    // Small chunks: many commits, so each rebalance lands among chunks in flight.
-    const config = testConfig(brokers, {
-      ingest: { batch_size: 400, flush_interval_ms: 200, partitions_concurrently: PARTITIONS },
-    })
-    const options = { brokers, store, topics: [topic], groupId, config }
+    const store = await countedStore()
+    const options = { brokers, store, topics: [topic], groupId, config: ingestConfig(brokers) }
 
     const producing = await startProducing(brokers, topic, { seed: 41, batch: 600 })
     const a = await startIngest(options)
@@ -99,6 +113,57 @@ describe('ingest: a second consumer joins and leaves mid-stream', () => {
       // The first member found the chunks the second one stored but never committed.
       expect(a.consumer.totals.skipped).toBeGreaterThan(0)
     } finally {
+      await producing.stop()
+      await b?.stop()
+      await a.stop()
+    }
+  })
+
+  it('a member whose store is down gives its partitions up when another joins, and stores nothing twice', async () => {
+    // Before: the member went on retrying inside its batch, so the group could not
+    // rebalance; the newcomer waited for the rebalance timeout (60 s), got every partition,
+    // and the old member, once its store was back, inserted chunks the newcomer had
+    // already stored with other bounds (duplicates).
+    const brokers = getBrokers()
+    const topic = uniqueTopic('rebalance-down')
+    const groupId = `${topic}.g`
+    await createTopic(brokers, topic, PARTITIONS)
+    const store = await countedStore()
+    let aDown = false
+    const refused = () =>
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8123'), { code: 'ECONNREFUSED' })
+    const aStore = faultyStore(store, () => (aDown ? { when: 'before', error: refused } : undefined))
+    const options = { brokers, topics: [topic], groupId, config: ingestConfig(brokers) }
+
+    const producing = await startProducing(brokers, topic, { seed: 43, batch: 600 })
+    const a = await startIngest({ ...options, store: aStore })
+    let b: StartedIngest | undefined
+    try {
+      await until('the first member to store rows', () => a.consumer.totals.stored >= 3_000)
+      aDown = true
+      await until('the first member to be retrying', () => aStore.faults.failed >= 3)
+
+      b = await startIngest({ ...options, store })
+      const producedAtJoin = producing.produced()
+      await until(
+        "the second member to store rows while the first one's store is down",
+        () => b!.consumer.totals.stored >= 3_000 && producing.produced() >= producedAtJoin + 2_000,
+      )
+      const aStoredWhileDown = a.consumer.totals.stored
+      aDown = false
+      await until(
+        'the first member to store again',
+        () => a.consumer.totals.stored >= aStoredWhileDown + 2_000,
+      )
+
+      const produced = await producing.stop()
+      await a.waitCaughtUp()
+      await b.stop()
+      await a.stop()
+      await expectExactlyOnce(store, { topic, valid: produced, poison: 0 })
+      expect(a.consumer.totals.retries).toBeGreaterThan(0)
+    } finally {
+      aDown = false
       await producing.stop()
       await b?.stop()
       await a.stop()

@@ -4,11 +4,10 @@
 // backs off and tries again: nothing is committed that is not stored.
 
 import { EventEmitter } from 'node:events'
-import {
+import kafkajs, {
   type Consumer,
   type EachBatchPayload,
   type Kafka,
-  KafkaJSProtocolError,
   type KafkaMessage,
   type Producer,
 } from 'kafkajs'
@@ -312,6 +311,10 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
     clearTimeout(timer)
   }
 }
+
+// kafkajs is CommonJS and builds its error exports by spreading: Node's ESM loader sees no
+// named export for them, so they are read off the default export.
+const { KafkaJSProtocolError } = kafkajs
 
 /** Kafka error codes of a heartbeat that means this member must rejoin: REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID. */
 const REBALANCE_CODES = new Set([27, 22, 25])

@@ -114,6 +114,22 @@ export class IngestConsumer extends EventEmitter<{
         this.member = false
       })
     }
+    // kafkajs handles a crash by disconnecting, then setting a timer that restarts the
+    // consumer, without looking whether stop() disconnected meanwhile (both share one
+    // disconnect promise). Such a consumer rejoins after stop(), holds partitions it never
+    // reads and keeps the process alive: disconnecting again once the timer is set clears it.
+    this.consumer.on(CRASH, ({ payload }) => {
+      if (payload.restart && this.stopping.signal.aborted)
+        setImmediate(() =>
+          this.consumer
+            .disconnect()
+            .catch((error) =>
+              options.log.warn('Kafka consumer disconnect after a crash failed', {
+                error: errorMessage(error),
+              }),
+            ),
+        )
+    })
     const retry = {
       what: 'ingest consumer',
       brokers: options.brokers ?? [],

@@ -121,13 +121,11 @@ export class IngestConsumer extends EventEmitter<{
     this.consumer.on(CRASH, ({ payload }) => {
       if (payload.restart && this.stopping.signal.aborted)
         setImmediate(() =>
-          this.consumer
-            .disconnect()
-            .catch((error) =>
-              options.log.warn('Kafka consumer disconnect after a crash failed', {
-                error: errorMessage(error),
-              }),
-            ),
+          this.consumer.disconnect().catch((error) =>
+            options.log.warn('Kafka consumer disconnect after a crash failed', {
+              error: errorMessage(error),
+            }),
+          ),
         )
     })
     const retry = {
@@ -232,7 +230,15 @@ export class IngestConsumer extends EventEmitter<{
   }
 
   private async commit(ref: { topic: string; partition: number }, lastOffset: string): Promise<void> {
-    await this.consumer.commitOffsets([{ ...ref, offset: nextOffset(lastOffset) }])
+    try {
+      await this.consumer.commitOffsets([{ ...ref, offset: nextOffset(lastOffset) }])
+    } catch (error) {
+      // kafkajs wraps a commit the group refused (this member dropped, e.g. after an insert
+      // longer than the session timeout) in a KafkaJSNonRetriableError, which, thrown on,
+      // ends the consumer for good. The protocol error inside is what kafkajs' own loop
+      // answers by rejoining the group: throw that (the chunk stays uncommitted).
+      throw rejoinError(error) ?? error
+    }
   }
 
   /**
@@ -280,7 +286,7 @@ export class IngestConsumer extends EventEmitter<{
           () => false,
           (error: unknown) => {
             log.debug('heartbeat failed while retrying', { error: errorMessage(error) })
-            return error instanceof KafkaJSProtocolError && REBALANCE_CODES.has(error.code)
+            return rejoinError(error) !== undefined
           },
         )
         if (rebalancing) return undefined
@@ -334,6 +340,13 @@ const { KafkaJSProtocolError } = kafkajs
 
 /** Kafka error codes of a heartbeat that means this member must rejoin: REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID. */
 const REBALANCE_CODES = new Set([27, 22, 25])
+
+/** The Kafka protocol error in `error`'s cause chain that means this member must rejoin, if any. */
+function rejoinError(error: unknown): Error | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++)
+    if (e instanceof KafkaJSProtocolError && REBALANCE_CODES.has(e.code)) return e
+  return undefined
+}
 
 function nextOffset(offset: string): string {
   return (BigInt(offset) + 1n).toString()

@@ -30,19 +30,24 @@ export async function createTestStore(
   return store
 }
 
-/** How one call of a faultyStore fails. */
-export interface StoreFault {
-  /** before: the call fails and nothing is done; after: it is done, then answers the error (a timeout after the server stored the rows). */
-  when: 'before' | 'after'
-  /** What the engine or the network threw; mapped by toStoreError as the real store maps it. */
-  error: () => unknown
-}
+/**
+ * How one call of a faultyStore fails: `before`, nothing is done; `after`, it is done, then
+ * answers the error (a timeout after the server stored the rows); `slowMs`, it is done
+ * after that long (an engine too busy to answer in time).
+ */
+export type StoreFault =
+  | {
+      when: 'before' | 'after'
+      /** What the engine or the network threw; mapped by toStoreError as the real store maps it. */
+      error: () => unknown
+    }
+  | { slowMs: number }
 
 export type StoreCall = 'query' | 'insert' | 'insertRaw'
 
 export interface FaultyStore extends Store {
-  /** Calls that failed, and of those the ones that had been done first. */
-  readonly faults: { failed: number; doneThenFailed: number }
+  /** Calls that failed, of those the ones that had been done first, and calls slowed down. */
+  readonly faults: { failed: number; doneThenFailed: number; slowed: number }
 }
 
 /**
@@ -54,7 +59,7 @@ export function faultyStore(
   real: Store,
   fault: (call: StoreCall, table: string | undefined) => StoreFault | undefined,
 ): FaultyStore {
-  const faults = { failed: 0, doneThenFailed: 0 }
+  const faults = { failed: 0, doneThenFailed: 0, slowed: 0 }
   const guarded =
     <A extends unknown[], R>(
       call: StoreCall,
@@ -64,6 +69,11 @@ export function faultyStore(
     async (...args: A): Promise<R> => {
       const f = fault(call, table(...args))
       if (f === undefined) return fn(...args)
+      if ('slowMs' in f) {
+        faults.slowed++
+        await new Promise((resolve) => setTimeout(resolve, f.slowMs))
+        return fn(...args)
+      }
       faults.failed++
       if (f.when === 'after') {
         await fn(...args)

@@ -3,7 +3,9 @@
 // the rows were stored) and non-retriable ones (UNKNOWN_TABLE) are all retried in place,
 // with the same dedup token: thrown to kafkajs, a non-retriable one used to end the
 // consumer for good (KafkaJSNonRetriableError, no restart) while `ingest` lived on.
-// Every message ends up stored or recorded exactly once.
+// Every message ends up stored or recorded exactly once. And a store slower than the
+// session timeout: the broker drops the member mid-insert, its commit is refused, and it
+// must rejoin (kafkajs wrapped the refusal so that the consumer ended for good).
 
 import { afterAll, describe, expect, it } from 'vitest'
 import type { Store } from '../../store/store.ts'
@@ -109,6 +111,48 @@ describe('ingest: the store answers errors for a while', () => {
       expect(recovered).toBeGreaterThan(0)
     } finally {
       failing = false
+      await producing.stop()
+      await ingest.stop()
+    }
+  })
+
+  it('answering slower than the session timeout: the member is dropped, rejoins, and stores nothing twice', async () => {
+    const brokers = getBrokers()
+    const topic = uniqueTopic('store-slow')
+    await createTopic(brokers, topic, 3)
+    const real = await createTestStore()
+    stores.push(real)
+    await keepEveryCopy(real)
+    let slow = false
+    // Every partition's insert takes 9 s: no chunk ends, so nothing heartbeats for longer
+    // than the 6 s session and the broker drops the member while its rows are being stored.
+    const store = faultyStore(real, (call) => (slow && call === 'insertRaw' ? { slowMs: 9_000 } : undefined))
+    const config = testConfig(brokers, {
+      ingest: {
+        batch_size: 1000,
+        flush_interval_ms: 200,
+        session_timeout_ms: 6000,
+        partitions_concurrently: 3,
+      },
+    })
+    const producing = await startProducing(brokers, topic, { seed: 53, batch: 500 })
+    const ingest = await startIngest({ brokers, store, topics: [topic], groupId: `${topic}.g`, config })
+    const { totals } = ingest.consumer
+    try {
+      await until('rows stored before the fault', () => totals.stored >= 3_000)
+      slow = true
+      await until('an insert in every partition to be slow', () => store.faults.slowed >= 3)
+      slow = false
+      const storedAtSlow = totals.stored
+      await until('ingest to go on after the slow inserts', () => totals.stored >= storedAtSlow + 5_000)
+      const produced = await producing.stop()
+      await ingest.waitCaughtUp()
+      await ingest.stop()
+      await expectExactlyOnce(real, { topic, valid: produced, poison: 0 })
+      // The member was dropped: the slow chunks' commits were refused and re-read as stored.
+      expect(totals.skipped).toBeGreaterThan(0)
+    } finally {
+      slow = false
       await producing.stop()
       await ingest.stop()
     }

@@ -87,6 +87,9 @@ export function embeddedDataDir(config: ClickHouseConfig, cwd = process.cwd()): 
   return resolve(cwd, config.data_dir)
 }
 
+/** jemalloc returns freed pages to the system at once rather than after ~10 s (docs/scaling.md). */
+const RELEASE_MEMORY = 'dirty_decay_ms:0,muzzy_decay_ms:0'
+
 async function createEmbeddedStore(
   config: ClickHouseConfig,
   cwd: string,
@@ -97,6 +100,8 @@ async function createEmbeddedStore(
   // chdb keeps SET and USE per session and for the session's life. So writes and the
   // read-only ad hoc session are separate sessions: `readonly` set on one never reaches
   // the other, and every insert names its own dedup token so none leaks to the next.
+  // The engine's allocator (jemalloc) reads its options once, when chDB is first loaded.
+  if (config.release_memory) process.env.JE_MALLOC_CONF ??= RELEASE_MEMORY
   const { createChdbConnection } = await import('chdb/connection')
   // A live owner recorded in the folder: say who it is before chDB prints its own error.
   const owner = readInstanceFile(dataDir)

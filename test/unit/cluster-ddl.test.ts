@@ -3,7 +3,11 @@
 // the dedup setting changed (undoing those three gives the source back byte for byte), plus
 // one Distributed table per sharded table; and the edge cases the real files do not have yet
 // (materialized views, drops, quoted names, keywords inside strings and comments) are right.
+import { existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { parseConfig } from '../../config/load.ts'
 import { ConfigError, StoreError } from '../../lib/errors.ts'
 import {
   ClusterDdlError,
@@ -20,7 +24,7 @@ import {
   preludeStatements,
   SCHEMA_MIGRATIONS_TABLE,
 } from '../../store/migrate.ts'
-import type { Store } from '../../store/store.ts'
+import { createStore, type Store } from '../../store/store.ts'
 
 const target = { cluster: 'prod', database: 'driftwatch' }
 const migrations = loadMigrations()
@@ -331,6 +335,28 @@ describe('migrate with clickhouse.cluster', () => {
     }
     return { store, commands }
   }
+
+  it('is refused by the embedded store before it opens anything', async () => {
+    const dataDir = join(tmpdir(), `dw-never-${process.pid}`)
+    const config = parseConfig({ clickhouse: { cluster: 'prod', data_dir: dataDir } })
+    const error = await createStore(config.clickhouse).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ConfigError)
+    expect((error as ConfigError).message).toMatch(
+      /clickhouse\.cluster is set \(prod\) but the store is embedded/,
+    )
+    expect((error as ConfigError).fix).toMatch(
+      /set clickhouse\.url \(or CLICKHOUSE_URL\) to a node of the cluster/,
+    )
+    expect(existsSync(dataDir)).toBe(false)
+  })
+
+  it('validates the cluster name in the config', () => {
+    expect(() => parseConfig({ clickhouse: { cluster: 'prod eu' } })).toThrow(
+      /clickhouse\.cluster: a cluster name/,
+    )
+    expect(parseConfig({ clickhouse: { cluster: 'prod-eu.1' } }).clickhouse.cluster).toBe('prod-eu.1')
+    expect(parseConfig({}).clickhouse.cluster).toBeUndefined()
+  })
 
   it('refuses an embedded store with a cluster, naming the key and the fix', async () => {
     const { store, commands } = fakeStore('embedded', 'prod')

@@ -159,7 +159,8 @@ export function clusterStatements(sql: string, target: ClusterTarget): string[] 
       const to = head.object === 'MATERIALIZED VIEW' && isWord(body[0], 'TO')
       if (to) placement(targetName(body)) // the target's own CREATE decides its engine
       const engine = findEngine(body, head.object === 'TABLE', sql)
-      if (!engine) return [applyEdits(sql, edits)]
+      // A Distributed, Null or Merge table holds no rows of its own: the same on every node.
+      if (!engine || PASS_THROUGH_ENGINES.has(engine.name)) return [applyEdits(sql, edits)]
       const where = placement(head.name)
       edits.push(...engineEdits(engine, where, head.name), ...settingsEdits(body, engine.end))
       const out = [applyEdits(sql, edits)]
@@ -308,12 +309,7 @@ function findEngine(tokens: Token[], required: boolean, sql: string): EngineClau
     const t = tokens[i]!
     if (t.kind === 'punct' && (t.text === '(' || t.text === '[')) depth++
     else if (t.kind === 'punct' && (t.text === ')' || t.text === ']')) depth--
-    else if (
-      depth === 0 &&
-      isWord(t, 'AS') &&
-      (isWord(tokens[i + 1], 'SELECT') || isWord(tokens[i + 1], 'WITH'))
-    )
-      break
+    else if (depth === 0 && isQueryStart(tokens, i)) break
     else if (depth === 0 && isWord(t, 'ENGINE')) {
       const n = tokens[i + 1]?.text === '=' ? i + 2 : i + 1
       const name = tokens[n]
@@ -328,11 +324,16 @@ function findEngine(tokens: Token[], required: boolean, sql: string): EngineClau
   }
   if (required) {
     throw new ClusterDdlError(
-      'CREATE TABLE without an ENGINE clause: the default engine is not replicated',
+      'CREATE TABLE without an ENGINE clause: the server default (or the AS table) would decide it, unreplicated or on the same Keeper path',
       'name the engine (e.g. ENGINE = MergeTree ORDER BY ...) in the migration',
     )
   }
   return undefined
+}
+
+/** `AS SELECT` / `AS WITH` here: a query starts, and the DDL clauses before it end. */
+function isQueryStart(tokens: Token[], i: number): boolean {
+  return isWord(tokens[i], 'AS') && (isWord(tokens[i + 1], 'SELECT') || isWord(tokens[i + 1], 'WITH'))
 }
 
 function matchingParen(tokens: Token[], open: number): number {
@@ -347,7 +348,6 @@ function matchingParen(tokens: Token[], open: number): number {
 
 function engineEdits(engine: EngineClause, where: Placement, table: string): Edit[] {
   const { args } = engine
-  if (PASS_THROUGH_ENGINES.has(engine.name)) return []
   if (engine.name.startsWith('Replicated')) {
     throw new ClusterDdlError(
       `table ${table} is already ${engine.name}`,
@@ -378,6 +378,8 @@ function settingsEdits(tokens: Token[], after: number): Edit[] {
     const t = tokens[i]!
     if (t.kind === 'punct' && t.text === '(') depth++
     else if (t.kind === 'punct' && t.text === ')') depth--
+    else if (depth === 0 && isQueryStart(tokens, i))
+      break // the query's own SETTINGS are not the table's
     else if (depth === 0 && t.start >= after && isWord(t, 'SETTINGS')) {
       settingsAt = i
       break
@@ -412,7 +414,7 @@ function settingItems(tokens: Token[], from: number): Token[][] {
   let depth = 0
   for (let i = from; i < tokens.length; i++) {
     const t = tokens[i]!
-    if (depth === 0 && (isWord(t, 'AS') || isWord(t, 'COMMENT'))) break
+    if (depth === 0 && (isQueryStart(tokens, i) || isWord(t, 'COMMENT'))) break
     if (t.kind === 'punct' && t.text === '(') depth++
     else if (t.kind === 'punct' && t.text === ')') depth--
     if (depth === 0 && t.kind === 'punct' && t.text === ',') items.push([])

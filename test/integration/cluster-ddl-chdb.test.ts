@@ -110,6 +110,26 @@ let tables: Record<string, Array<Record<string, string>>>
 let columns: Record<string, Array<Record<string, string>>>
 let replicas: Array<Record<string, string>>
 let reads: Line[]
+let mvRun: Line[]
+
+const mvTarget = {
+  cluster: 'prod',
+  database: 'mv',
+  placement: {
+    events: { kind: 'sharded', key: 'cityHash64(request_id)', why: 'test' },
+    events_mv: { kind: 'sharded', key: 'cityHash64(request_id)', why: 'test' },
+  },
+} as const
+const materializedView = [
+  ...clusterStatements(
+    'CREATE TABLE events (request_id String, n UInt32) ENGINE = MergeTree ORDER BY request_id',
+    mvTarget,
+  ),
+  ...clusterStatements(
+    'CREATE MATERIALIZED VIEW events_mv ENGINE = SummingMergeTree ORDER BY request_id AS SELECT request_id, sum(n) AS n FROM events GROUP BY request_id',
+    mvTarget,
+  ),
+]
 
 beforeAll(async () => {
   const plan: Step[][] = [
@@ -129,6 +149,17 @@ beforeAll(async () => {
     [
       ...sharded.map((t) => ({ sql: `SELECT count() FROM driftwatch.${t}_all` })),
       { sql: 'SELECT count() FROM driftwatch.deployment_status' },
+    ],
+    // No migration has a materialized view yet: one with its own engine, and its Distributed table.
+    [
+      { sql: 'CREATE DATABASE mv' },
+      { sql: 'USE mv' },
+      ...materializedView.map((sql) => ({ sql: stripCluster(sql) })),
+      {
+        sql: "SELECT name, engine FROM system.tables WHERE database = 'mv' ORDER BY name",
+        format: 'JSONEachRow',
+      },
+      { sql: 'SELECT count() FROM mv.events_mv_all' },
     ],
   ]
   const answers = await runSteps(plan.flat())
@@ -152,6 +183,7 @@ beforeAll(async () => {
   columns = { single: singleColumns!, driftwatch: clusterColumns! }
   replicas = rows(parts[5]![0])
   reads = parts[6]!
+  mvRun = parts[7]!
 }, 240_000)
 
 /** The formatted statement without what the cluster variant changes on purpose. */
@@ -258,5 +290,22 @@ describe("the cluster variant, by ClickHouse's parser and engine", () => {
 
   it('reads through every Distributed table and the view (cluster, database and table resolve)', () => {
     expect(reads).toEqual([...sharded, 'deployment_status'].map(() => ({ ok: true, text: '0\n' })))
+  })
+
+  it('runs the form of a materialized view with its own engine, and a Distributed table over it', () => {
+    expect(mvRun.filter((l) => !l.ok)).toEqual([])
+    const engines = (mvRun.at(-2) as { text: string }).text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    // The view's rows live in its inner table, which got the Replicated engine.
+    expect(engines).toEqual([
+      { name: expect.stringMatching(/^\.inner_id\./), engine: 'ReplicatedSummingMergeTree' },
+      { name: 'events', engine: 'ReplicatedMergeTree' },
+      { name: 'events_all', engine: 'Distributed' },
+      { name: 'events_mv', engine: 'MaterializedView' },
+      { name: 'events_mv_all', engine: 'Distributed' },
+    ])
+    expect(mvRun.at(-1)).toEqual({ ok: true, text: '0\n' })
   })
 })

@@ -261,6 +261,20 @@ describe('cluster DDL edge cases', () => {
     )
   })
 
+  it("leaves a table that holds no rows of its own (Distributed, Null) as it is, and a query's own SETTINGS alone", () => {
+    expect(
+      clusterStatements("CREATE TABLE x AS control ENGINE = Distributed('c', 'db', 'control')", t),
+    ).toEqual(["CREATE TABLE x ON CLUSTER prod AS control ENGINE = Distributed('c', 'db', 'control')"])
+    expect(
+      clusterStatements(
+        'CREATE MATERIALIZED VIEW control ENGINE = MergeTree ORDER BY x AS SELECT 1 AS x SETTINGS non_replicated_deduplication_window = 3',
+        t,
+      ),
+    ).toEqual([
+      "CREATE MATERIALIZED VIEW control ON CLUSTER prod ENGINE = ReplicatedMergeTree('/clickhouse/tables/all/{database}/{table}', '{shard}-{replica}') ORDER BY x AS SELECT 1 AS x SETTINGS non_replicated_deduplication_window = 3",
+    ])
+  })
+
   it('refuses a plain view over a sharded table (it would see one shard)', () => {
     expect(() => clusterStatements('CREATE VIEW v AS SELECT count() FROM events', t)).toThrow(
       /view v reads the sharded table events/,

@@ -71,6 +71,15 @@ export const ClickHouseConfigSchema = z
      */
     release_memory: z.boolean().default(true),
     request_timeout_ms: positiveInt.default(60_000),
+    /**
+     * A ClickHouse cluster's name (as in the servers' remote_servers): `driftwatch migrate`
+     * applies the migrations' cluster variant (ON CLUSTER, Replicated engines, Distributed
+     * tables; store/cluster-ddl.ts). Server mode only. Unset: a single server.
+     */
+    cluster: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'a cluster name from remote_servers: letters, digits, _ . - only')
+      .optional(),
   })
   .strict()
 

@@ -10,6 +10,7 @@ import { finished } from 'node:stream/promises'
 import { type ClickHouseClient, type ClickHouseSettings, createClient } from '@clickhouse/client'
 import type { ClickHouseConfig } from '../config/schema.ts'
 import { errorMessage } from '../lib/errors.ts'
+import { embeddedClusterError } from './cluster-ddl.ts'
 import { toStoreError } from './errors.ts'
 import { readInstanceFile, storeLockedError } from './instance.ts'
 
@@ -39,6 +40,8 @@ export interface RawInsertOptions {
 export interface Store {
   readonly kind: StoreKind
   readonly database: string
+  /** clickhouse.cluster: migrations apply their cluster variant (server mode only). */
+  readonly cluster?: string
   /** Where the data lives: the data folder or the server URL without credentials. */
   readonly location: string
   query<T = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<T[]>
@@ -78,6 +81,7 @@ export async function createStore(
   options: CreateStoreOptions = {},
 ): Promise<Store> {
   const limits = options.readOnlyLimits ?? {}
+  if (config.cluster && !config.url) throw embeddedClusterError(config.cluster)
   return config.url
     ? createServerStore(config, limits)
     : createEmbeddedStore(config, options.cwd ?? process.cwd(), limits)
@@ -187,6 +191,7 @@ async function createServerStore(config: ClickHouseConfig, limits: ClickHouseSet
   return buildStore({
     kind: 'server',
     database: config.database,
+    cluster: config.cluster,
     location: url.toString(),
     client,
     readOnlyClient: async () => client,
@@ -212,6 +217,7 @@ async function createServerStore(config: ClickHouseConfig, limits: ClickHouseSet
 interface StoreParts {
   kind: StoreKind
   database: string
+  cluster?: string
   location: string
   client: ClickHouseClient
   readOnlyClient: () => Promise<ClickHouseClient>
@@ -227,6 +233,7 @@ function buildStore(parts: StoreParts): Store {
   return {
     kind: parts.kind,
     database: parts.database,
+    cluster: parts.cluster,
     location: parts.location,
     async query<T>(sql: string, params?: QueryParams) {
       return run(async () => {

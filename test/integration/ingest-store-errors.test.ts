@@ -1,8 +1,8 @@
 // The store answers errors for a while mid-stream, then recovers, while producing (valid
 // and poison messages) goes on. Retriable answers (TOO_MANY_PARTS, timeouts, even after
 // the rows were stored) and non-retriable ones (UNKNOWN_TABLE) are all retried in place,
-// with the same dedup token: thrown to kafkajs, a non-retriable one used to end the
-// consumer for good (KafkaJSNonRetriableError, no restart) while `ingest` lived on.
+// with the same dedup token: thrown to kafkajs, a non-retriable one ended the consumer
+// (KafkaJSNonRetriableError, which kafkajs does not restart).
 // Every message ends up stored or recorded exactly once. And a store slower than the
 // session timeout: the broker drops the member mid-insert, its commit is refused, and it
 // must rejoin (kafkajs wrapped the refusal so that the consumer ended for good).

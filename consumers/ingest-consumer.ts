@@ -180,13 +180,11 @@ export class IngestConsumer extends EventEmitter<{
     this.consumer.on(CRASH, ({ payload }) => {
       if (payload.restart && this.stopping.signal.aborted)
         setImmediate(() =>
-          this.consumer
-            .disconnect()
-            .catch((error) =>
-              options.log.warn('Kafka consumer disconnect after a crash failed', {
-                error: errorMessage(error),
-              }),
-            ),
+          this.consumer.disconnect().catch((error) =>
+            options.log.warn('Kafka consumer disconnect after a crash failed', {
+              error: errorMessage(error),
+            }),
+          ),
         )
     })
     const retry = {

@@ -1,15 +1,17 @@
-// The consumer process killed with SIGKILL mid-stream, between an insert and its commit,
-// and restarted: still exactly once. Runs the real CLI in child processes; this test
-// process only prepares the store folder and reads it through `driftwatch sql`.
-//
-// Where a kill lands is up to the scheduler, so it is measured, not hoped for: after each
-// kill the store and the group's committed offsets are both frozen, and the rows stored
-// past the committed offset are exactly what the kill caught between insert and commit.
-// Small chunks (many commits) make that likely; the test kills again until one kill has
-// caught some, then checks that the last restart skipped exactly those.
+// The consumer process killed with SIGKILL mid-stream, then between an insert and its
+// commit, and restarted: still exactly once. Child processes only: `driftwatch ingest`
+// killed at whatever moment, then the consumer in test/helpers/ingest-until-landed.ts,
+// which stops dead after an insert and before its commit (a kill at a random moment lands
+// there only about a third to half of the time, measured), then `driftwatch ingest
+// --until-caught-up`. This test process only prepares the store folder and reads it
+// through `driftwatch sql`. After a kill the store and the group's committed offsets are
+// both frozen: the rows stored past the committed offset are what the kill caught between
+// insert and commit, and the restart must skip exactly those.
+import { spawn } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { readInstanceFile } from '../../store/instance.ts'
 import { runCli, startCli } from '../helpers/cli.ts'
@@ -18,10 +20,10 @@ import { storedCount } from '../helpers/instance.ts'
 import { createTopic, getBrokers, testKafka, uniqueTopic } from '../helpers/kafka.ts'
 
 const N = 40_000
-const MAX_KILLS = 6
+const LANDED_CHILD = join(dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'ingest-until-landed.ts')
 
 describe('ingest: SIGKILL mid-stream', () => {
-  it('stores every interaction exactly once after kill -9 between insert and commit, and a restart', async () => {
+  it('stores every interaction exactly once after kill -9 mid-stream, kill -9 between insert and commit, and a restart', async () => {
     const brokers = getBrokers()
     const topic = uniqueTopic('sigkill')
     const groupId = `${topic}.g`
@@ -57,40 +59,62 @@ describe('ingest: SIGKILL mid-stream', () => {
       )
     }
 
-    const caught: number[] = []
     try {
-      let stored = 0
-      while (caught.length < MAX_KILLS && !(caught.at(-1)! > 0)) {
-        const before = stored
-        const run = startCli(args, killedEnv)
-        await until(
-          'the ingest process to store 3,000 more rows',
-          async () => {
-            if (run.child.exitCode !== null) throw new Error(`ingest exited:\n${run.stderr().slice(-2000)}`)
-            const url = readInstanceFile(dataDir)?.url
-            stored = url ? await storedCount(url).catch(() => 0) : 0
-            return stored >= before + 3_000
-          },
-          120_000,
-        )
-        run.child.kill('SIGKILL')
-        expect((await run.done).signal).toBe('SIGKILL')
-        caught.push(await storedNotCommitted())
-      }
-      // Rows over three partitions are contiguous from offset 0 per partition, so `end` is
-      // right; and the kills happened mid-stream.
-      console.log('sigkill: stored-not-committed per kill', caught)
-      expect(stored).toBeLessThan(N)
-      expect(caught.at(-1)).toBeGreaterThan(0)
+      // 1. The real command, killed at whatever moment it is at after 5,000 rows.
+      const first = startCli(args, killedEnv)
+      await until(
+        'the ingest process to store 5,000 rows',
+        async () => {
+          if (first.child.exitCode !== null) throw new Error(`ingest exited:\n${first.stderr().slice(-2000)}`)
+          const url = readInstanceFile(dataDir)?.url
+          return (url ? await storedCount(url).catch(() => 0) : 0) >= 5_000
+        },
+        120_000,
+      )
+      first.child.kill('SIGKILL')
+      expect((await first.done).signal).toBe('SIGKILL')
 
+      // 2. The consumer stopped dead after its third insert, before that insert's commit.
+      const argsFile = join(dataDir, '..', `${topic}.landed.json`)
+      writeFileSync(
+        argsFile,
+        JSON.stringify({ brokers, topic, groupId, dataDir, batchSize: 2000, landAfter: 3 }),
+      )
+      const child = spawn(process.execPath, ['--import', 'tsx', LANDED_CHILD, argsFile], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      let out = ''
+      let err = ''
+      child.stdout.on('data', (d) => {
+        out += d
+      })
+      child.stderr.on('data', (d) => {
+        err += d
+      })
+      const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+        child.on('close', (_, signal) => resolve(signal)),
+      )
+      await until(
+        'the consumer to stop after an insert, before its commit',
+        () => {
+          if (child.exitCode !== null) throw new Error(`consumer exited:\n${err.slice(-2000)}`)
+          return out.includes('landed')
+        },
+        120_000,
+      )
+      child.kill('SIGKILL')
+      expect(await exited).toBe('SIGKILL')
+      const caught = await storedNotCommitted()
+      expect(caught).toBeGreaterThan(0)
+
+      // 3. The restart skips exactly what the kill caught, and stores the rest once.
       const last = await runCli([...args, '--until-caught-up'], lastEnv)
       expect(last.code).toBe(0)
       const done = /ingest: done, ([\d,]+) rows stored, ([\d,]+) dead-lettered, ([\d,]+) already stored/.exec(
         last.stderr,
       )
       expect(done, last.stderr.slice(-2000)).not.toBeNull()
-      // The restart skipped exactly what the last kill left stored but not committed.
-      expect(Number(done![3]!.replace(/,/g, ''))).toBe(caught.at(-1))
+      expect(Number(done![3]!.replace(/,/g, ''))).toBe(caught)
       await expectExactlyOnce(sql, { topic, valid: N, poison: 0 })
     } finally {
       await admin.disconnect()

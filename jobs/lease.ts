@@ -171,7 +171,9 @@ export async function keepLease({
   signal,
   intervalMs = 10_000,
 }: LeaseKeeperOptions): Promise<void> {
-  let holding = false
+  // Unknown at first, so the first answer is logged either way: a runner that starts while
+  // another holds the lease says so once (docs/scaling.md), not only when it changes.
+  let holding: boolean | undefined
   while (!signal.aborted) {
     try {
       const now = await lease.acquire(signal)

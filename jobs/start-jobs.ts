@@ -164,7 +164,7 @@ export interface StartJobsOptions extends BuiltinJobsOptions {
   jobs?: readonly JobDefinition[]
   /** Default: one info log line per report. */
   onProgress?: (report: ProgressReport) => void
-  /** Default: a lease named "jobs" with a 30 s expiry, renewed every `leaseIntervalMs`. */
+  /** Default: a lease named "jobs" expiring after jobs.lease_ttl_ms, renewed every `leaseIntervalMs` (default a third of it). */
   lease?: JobLease
   leaseIntervalMs?: number
 }
@@ -183,7 +183,10 @@ export async function startJobs(options: StartJobsOptions): Promise<Scheduler> {
   // One runner at a time across processes sharing a ClickHouse server. The embedded store
   // opens in one process only: no lease, and no wait for a killed holder's lease to expire.
   const lease =
-    options.lease ?? (options.store.kind === 'server' ? createJobLease({ store: options.store }) : undefined)
+    options.lease ??
+    (options.store.kind === 'server'
+      ? createJobLease({ store: options.store, ttlMs: config.jobs.lease_ttl_ms })
+      : undefined)
   const scheduler = await createJobsScheduler({ ...options, lease })
   if (options.signal?.aborted) return scheduler
   if (!lease) {
@@ -197,7 +200,12 @@ export async function startJobs(options: StartJobsOptions): Promise<Scheduler> {
     log.warn('job lease: first claim failed; retrying in the background', { error: errorMessage(error) })
   }
   const keeper = new AbortController()
-  const kept = keepLease({ lease, log, signal: keeper.signal, intervalMs: options.leaseIntervalMs })
+  const kept = keepLease({
+    lease,
+    log,
+    signal: keeper.signal,
+    intervalMs: options.leaseIntervalMs ?? Math.floor(config.jobs.lease_ttl_ms / 3),
+  })
   await scheduler.start()
   const stop = async () => {
     await scheduler.stop()

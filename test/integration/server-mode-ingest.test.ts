@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client'
-import type { Message } from 'kafkajs'
+import { AssignerProtocol, type Message } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { groupLag } from '../../consumers/lag.ts'
 import { type Running, runCli, startCli } from '../helpers/cli.ts'
@@ -87,24 +87,35 @@ describe('server mode: two ingest processes, one killed', () => {
     const b = startCli(args, env)
     children.push(a, b)
 
-    // Kill one consumer once rows are flowing, well before the topic is drained.
-    let storedAtKill = 0
-    const killBy = Date.now() + 120_000
-    while (Date.now() < killBy) {
-      storedAtKill = await scalar('SELECT count() AS v FROM interactions').catch(() => 0)
-      if (storedAtKill >= 5_000) break
-      await new Promise((r) => setTimeout(r, 50))
-    }
-    a.child.kill('SIGKILL')
-    expect((await a.done).signal).toBe('SIGKILL')
-    expect(storedAtKill).toBeGreaterThanOrEqual(5_000)
-    expect(storedAtKill).toBeLessThan(N)
-
-    // The survivor takes the killed member's partitions after its session times out, and
-    // drains the topic: wait until the group has committed every offset.
+    // Kill one consumer once both share the group (each with partitions of its own) and rows
+    // are flowing, well before the topic is drained.
     const admin = testKafka(brokers).admin()
     await admin.connect()
     try {
+      let storedAtKill = 0
+      let owners = 0
+      const killBy = Date.now() + 120_000
+      while (Date.now() < killBy) {
+        const [described] = (await admin.describeGroups([group])).groups
+        owners =
+          described?.state === 'Stable'
+            ? described.members.filter((m) => {
+                const assignment = AssignerProtocol.MemberAssignment.decode(m.memberAssignment)
+                return (assignment?.assignment[topic]?.length ?? 0) > 0
+              }).length
+            : 0
+        storedAtKill = await scalar('SELECT count() AS v FROM interactions').catch(() => 0)
+        if (owners === 2 && storedAtKill >= 5_000) break
+        await new Promise((r) => setTimeout(r, 50))
+      }
+      a.child.kill('SIGKILL')
+      expect((await a.done).signal).toBe('SIGKILL')
+      expect(owners).toBe(2)
+      expect(storedAtKill).toBeGreaterThanOrEqual(5_000)
+      expect(storedAtKill).toBeLessThan(N)
+
+      // The survivor takes the killed member's partitions after its session times out, and
+      // drains the topic: wait until the group has committed every offset.
       const drainBy = Date.now() + 150_000
       let lag = Number.POSITIVE_INFINITY
       while (Date.now() < drainBy && lag !== 0) {

@@ -78,6 +78,7 @@ interface HttpSession {
 const SERVER_DEFAULTS = 'SET output_format_json_quote_64bit_integers = 1, implicit_select = 0'
 
 const DEFAULT_SESSION_TIMEOUT_SEC = 60
+const MAX_URI_SIZE = 1024 * 1024
 
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
   mkdirSync(options.path, { recursive: true })
@@ -94,7 +95,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const displayName = hostname()
   const sessions = new Map<string, HttpSession>()
 
-  const server = createServer((req, res) => {
+  // The server takes URLs up to http_max_uri_size (1 MiB): query parameters travel there.
+  const server = createServer({ maxHeaderSize: MAX_URI_SIZE + 64 * 1024 }, (req, res) => {
     handle(req, res).catch((error) => {
       if (!res.headersSent) {
         res.writeHead(500, { 'content-type': 'text/plain; charset=UTF-8' })
@@ -103,7 +105,20 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     })
   })
 
+  // Past its URI limit (or a header block too large for node) the server answers a bare 400.
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable)
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+    else socket.destroy()
+  })
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if ((req.url?.length ?? 0) > MAX_URI_SIZE) {
+      req.resume()
+      res.writeHead(400, { connection: 'close', 'content-length': '0' })
+      res.end()
+      return
+    }
     const url = new URL(req.url ?? '/', 'http://harness')
     const headers = lowerHeaders(req)
     const body = await readBody(req)

@@ -99,6 +99,15 @@ describe('ClickHouse HTTP harness', () => {
     expect(await (await get('SELECT count() FROM hx_rows')).text()).toBe('3\n')
   })
 
+  it('takes URLs up to 1 MiB (query parameters travel there) and answers 400 past that, as the server does', async () => {
+    const ids = Array.from({ length: 4000 }, (_, i) => `'${'x'.repeat(40)}${i}'`).join(',')
+    const long = await post('SELECT length({ids:Array(String)})', { param_ids: `[${ids}]` })
+    expect(long.status).toBe(200)
+    expect(await long.text()).toBe('4000\n')
+    const tooLong = await post('SELECT 1', { param_x: 'y'.repeat(1024 * 1024) })
+    expect(tooLong.status).toBe(400)
+  })
+
   it('reads a gzip request body and compresses the answer only with enable_http_compression=1', async () => {
     const body = gzipSync(Buffer.from('{"id":10,"s":"gz"}\n'))
     const res = await post(

@@ -46,6 +46,7 @@ import {
   requestCredentials,
   responseEncoding,
   type Summary,
+  secondStatementAt,
   summaryHeader,
   unescapeParam,
 } from './http-protocol.ts'
@@ -183,6 +184,15 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   ): Promise<{ bytes: Buffer; format: string; summary: Summary }> {
     const { sql, data } = fullQuery(params.query, body)
     if (sql.trim() === '') throw new HttpQueryError(62, 'SYNTAX_ERROR', 'Empty query')
+    const text = data ? `${sql}\n${data.toString('utf8')}` : sql
+    const target = data ? insertTarget(sql) : undefined
+    const second = target ? undefined : secondStatementAt(text)
+    if (second !== undefined)
+      throw new HttpQueryError(
+        62,
+        'SYNTAX_ERROR',
+        `Syntax error (Multi-statements are not allowed): failed at position ${second + 1} (end of query): ${text.slice(second, second + 60)}`,
+      )
     const held = acquireSession(params)
     const session = held.session
     try {
@@ -196,7 +206,6 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       for (const [key, value] of params.settings)
         await session.queryAsync(`SET ${key} = '${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`)
       const format = queryFormat(sql) ?? params.defaultFormat ?? 'TabSeparated'
-      const target = data ? insertTarget(sql) : undefined
       if (target && data && RAW_FORMATS.has(target.format)) {
         const summary = await session.insert({
           table: target.table,
@@ -217,7 +226,6 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
           },
         }
       }
-      const text = data ? `${sql}\n${data.toString('utf8')}` : sql
       const bound = Object.fromEntries(
         Object.entries(params.queryParams).map(([k, v]) => [k, unescapeParam(v)]),
       )

@@ -353,3 +353,32 @@ export function responseEncoding(acceptEncoding: string | undefined): 'gzip' | '
   }
   return undefined
 }
+
+/**
+ * Where a second statement starts, if the text holds one: a server runs one statement per
+ * request and refuses `SELECT 1; SELECT 2` ("Multi-statements are not allowed"), where chDB
+ * would run both. A trailing `;` is fine; quotes and comments are skipped. The rows of an
+ * `INSERT ... FORMAT X` are data, not statements.
+ */
+export function secondStatementAt(sql: string): number | undefined {
+  const insertData = /^\s*INSERT\b[\s\S]*?\bFORMAT\s+[A-Za-z]\w*/i.exec(sql)
+  const text = insertData ? insertData[0] : sql
+  let i = 0
+  while (i < text.length) {
+    const c = text[i]!
+    if (c === "'" || c === '"' || c === '`') {
+      i++
+      while (i < text.length && text[i] !== c) i += text[i] === '\\' ? 2 : 1
+      i++
+    } else if (c === '-' && text[i + 1] === '-') {
+      while (i < text.length && text[i] !== '\n') i++
+    } else if (c === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2)
+      i = end < 0 ? text.length : end + 2
+    } else if (c === ';') {
+      const rest = text.slice(i + 1).replace(/--[^\n]*|\/\*[\s\S]*?\*\/|\s+/g, '')
+      return rest === '' ? undefined : i
+    } else i++
+  }
+  return undefined
+}

@@ -70,6 +70,7 @@ describe('ClickHouse HTTP harness', () => {
       ['SELECT 1', { no_such_setting: '1' }, 404, 115, 'UNKNOWN_SETTING'],
       ['SELECT 1', { database: 'no_such_db' }, 404, 81, 'UNKNOWN_DATABASE'],
       ['SELECT throwIf(1)', {}, 500, 395, 'FUNCTION_THROW_IF_VALUE_IS_NON_ZERO'],
+      ['SELECT 1; SELECT 2', {}, 400, 62, 'SYNTAX_ERROR'],
     ]
     for (const [query, params, status, code, name] of cases) {
       const res = await get(query, params)

@@ -12,6 +12,7 @@ import {
   queryFormat,
   requestCredentials,
   responseEncoding,
+  secondStatementAt,
   unescapeParam,
 } from '../harness/http-protocol.ts'
 
@@ -97,5 +98,15 @@ describe('harness HTTP protocol', () => {
     expect(unescapeParam('a\\tb\\\\c\\nd')).toBe('a\tb\\c\nd')
     expect(responseEncoding('br;q=0, gzip')).toBe('gzip')
     expect(responseEncoding('identity')).toBeUndefined()
+  })
+
+  it("finds a second statement outside quotes and comments, never in an insert's rows", () => {
+    expect(secondStatementAt('SELECT 1; SELECT 2')).toBe(8)
+    expect(secondStatementAt('SELECT 1;')).toBeUndefined()
+    expect(secondStatementAt('SELECT 1; -- done\n')).toBeUndefined()
+    expect(secondStatementAt("SELECT 'a;b', `c;d` /* ; */")).toBeUndefined()
+    expect(secondStatementAt("SELECT 'it\\'s; fine'")).toBeUndefined()
+    expect(secondStatementAt('INSERT INTO t FORMAT CSV\n1;2\n')).toBeUndefined()
+    expect(secondStatementAt("INSERT INTO t VALUES ('x'); DROP TABLE t")).toBe(26)
   })
 })

@@ -76,8 +76,7 @@ describe('server mode: two ingest processes, one killed', () => {
     client = createClient({ url: harness.url, database, log: { level: ClickHouseLogLevel.OFF } })
 
     const migrated = await runCli(['migrate'], env)
-    expect(migrated.stderr).toBe('')
-    expect(migrated.code).toBe(0)
+    expect(migrated.code, migrated.stderr).toBe(0)
     expect(migrated.stdout).toMatch(/applied 001_interactions, .*\(server: http:\/\/127\.0\.0\.1:\d+\/\)/)
     const again = await runCli(['migrate'], env)
     expect(again.stdout).toMatch(/schema up to date/)

@@ -59,8 +59,8 @@ describe('server mode: two job runners', () => {
     const database = testDatabase('srvjobs')
     const dataDir = mkdtempSync(join(tmpdir(), 'dw-server-jobs-'))
     const configFile = join(dataDir, 'driftwatch.yaml')
-    // refusal every 2 s (6-field cron); a short lease so a killed holder is replaced in ~8 s.
-    writeFileSync(configFile, "jobs:\n  lease_ttl_ms: 6000\n  schedule:\n    refusal: '*/2 * * * * *'\n")
+    // refusal every 2 s (6-field cron); a short lease so a killed holder is replaced in ~12 s.
+    writeFileSync(configFile, "jobs:\n  lease_ttl_ms: 9000\n  schedule:\n    refusal: '*/2 * * * * *'\n")
     const env = {
       KAFKA_BROKERS: getBrokers(),
       CLICKHOUSE_URL: harness.url,

@@ -6,7 +6,8 @@
 // pipeline / min(consume, best insert) and pipeline / raw, a CPU profile summary of the
 // pipeline (a second, profiled run), and ends with one JSON line.
 // KAFKA_BROKERS uses an existing broker; otherwise a local one is started and stopped.
-// BENCH_EVENTS changes the count (default 500000), BENCH_BATCH the batch size (default: config).
+// BENCH_EVENTS changes the count (default 500000), BENCH_BATCH the batch size (default: config),
+// BENCH_PHASES=raw,pipeline runs only those phases (for quick comparisons; no final JSON line).
 
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
@@ -86,7 +87,9 @@ try {
   const batch = config.ingest.batch_size
   const profileDir = mkdtempSync(join(tmpdir(), 'dw-bench-prof-'))
   const results: Record<string, { eps: number; seconds: number; peak_rss_mb: number; events: number }> = {}
+  const only = process.env.BENCH_PHASES?.split(',')
   for (const phase of PHASES) {
+    if (only && !only.includes(phase)) continue
     const args = ['--import', 'tsx', join(here, 'ingest-phase.ts'), phase, brokers, topic, String(events)]
     // The pipeline runs once more under the CPU profiler, after its timed run, for the summary.
     const runs =
@@ -107,6 +110,10 @@ try {
         `  ${phase.padEnd(8)} ${r.eps.toLocaleString('en-US').padStart(9)} events/s  (${r.events.toLocaleString('en-US')} in ${r.seconds.toFixed(2)} s, peak RSS ${r.peak_rss_mb} MB) ${DESCRIPTION[phase]}`,
       )
     }
+  }
+  if (only && PHASES.some((p) => !results[p])) {
+    console.log(JSON.stringify({ phases: results }))
+    process.exit(0)
   }
   const eps = (phase: string) => results[phase]!.eps
   const consume = eps('consume')

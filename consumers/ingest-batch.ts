@@ -61,17 +61,42 @@ interface EncodedRows {
   end: number[]
 }
 
+/**
+ * A chunk decoded and encoded, not yet stored: its rows as one Buffer of lines and its
+ * poison. Holding one costs the Buffer and a few numbers per message.
+ */
+export interface EncodedChunk {
+  ref: PartitionRef
+  rows: EncodedRows
+  poisons: Poison[]
+  skipped: number
+}
+
+/** One chunk decoded and stored: encodeChunk then storeChunk. */
 export async function ingestBatch(
   ref: PartitionRef,
   messages: KafkaMessage[],
   alreadyStored: ReadonlySet<number>,
   deps: IngestBatchDeps,
 ): Promise<IngestBatchResult> {
+  return storeChunk(await encodeChunk(ref, messages, alreadyStored, deps.decoder), deps)
+}
+
+/**
+ * Decodes, validates and encodes a chunk. Plain-JSON messages are done before this returns
+ * (the promise is already settled), so a caller can encode the next chunk while the previous
+ * one's insert runs on the engine's thread. Framed messages are decoded concurrently.
+ */
+export async function encodeChunk(
+  ref: PartitionRef,
+  messages: KafkaMessage[],
+  alreadyStored: ReadonlySet<number>,
+  decoder: MessageDecoder,
+): Promise<EncodedChunk> {
   const poisons: Poison[] = []
   const writer = new LineWriter(messages)
   const later: number[] = []
   let skipped = 0
-  const { decoder } = deps
   const source: KafkaSource = { topic: ref.topic, partition: ref.partition, offset: '' }
   const poisonOf = (error: unknown, message: KafkaMessage): void => {
     // A registry outage (RegistryUnavailableError) is not the message's fault: it is
@@ -122,10 +147,21 @@ export async function ingestBatch(
       }
     })
   }
+  return { ref, rows: writer.finish(), poisons, skipped }
+}
 
-  const rows = writer.finish()
+/**
+ * Stores an encoded chunk: one raw insert of its rows, then its poison (dead-letter topic,
+ * then ingest_errors). Safe to call again with the same chunk after a failure: every insert
+ * carries a token derived from the chunk's offsets, so ClickHouse drops a repeat.
+ */
+export async function storeChunk(
+  chunk: EncodedChunk,
+  deps: Omit<IngestBatchDeps, 'decoder'>,
+): Promise<IngestBatchResult> {
+  const { ref, rows } = chunk
   const rejected = await insertRows(ref, rows, 0, rows.message.length, deps.store)
-  poisons.push(...rejected)
+  const poisons = [...chunk.poisons, ...rejected]
 
   if (poisons.length > 0) {
     poisons.sort((a, b) => Number(a.source.offset) - Number(b.source.offset))
@@ -147,7 +183,7 @@ export async function ingestBatch(
   return {
     stored: rows.message.length - rejected.length,
     poisoned: poisons.length,
-    skipped,
+    skipped: chunk.skipped,
     reasons,
   }
 }

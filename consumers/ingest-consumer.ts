@@ -1,7 +1,17 @@
-// The ingest consumer: a kafkajs consumer group that hands each partition's batch, in
-// chunks of at most `batch_size`, to ingestBatch and commits a chunk's offsets only after
-// its rows are in ClickHouse. While ClickHouse is down it keeps the batch, heartbeats,
-// backs off and tries again: nothing is committed that is not stored.
+// The ingest consumer: a kafkajs consumer group that cuts each partition's messages into
+// chunks of `batch_size` offsets (consumers/chunk-bounds.ts), encodes each chunk and hands it
+// to ClickHouse, and commits a chunk's offsets only after its rows are stored. While
+// ClickHouse is down it keeps the chunk, heartbeats, backs off and tries again: nothing is
+// committed that is not stored.
+//
+// Overlap: kafkajs fetches the next batch only when the handler has returned. So while a
+// partition is behind, the handler returns as soon as a full chunk's insert has started, and
+// the next call encodes the following chunk during that insert, then waits for it, commits
+// it and starts its own. At most one insert per partition is in flight. A partition that is
+// caught up is stored and committed before the handler returns, as is everything on stop.
+// An insert still in flight when the partition moves to another consumer is safe because
+// chunk bounds depend on offsets only: the new owner cuts the same chunk and ClickHouse
+// drops the second insert by its deduplication token.
 
 import { EventEmitter } from 'node:events'
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs'
@@ -11,11 +21,14 @@ import { connectWithRetry } from '../lib/kafka-connect.ts'
 import type { Logger } from '../lib/log.ts'
 import { abortableSleep, backoffDelay } from '../lib/retry.ts'
 import type { Store } from '../store/store.ts'
+import { type OpenChunk, takeCompleteChunks, takeShortChunk } from './chunk-bounds.ts'
 import {
   type DeadLetterSink,
+  type EncodedChunk,
+  encodeChunk,
   type IngestBatchResult,
-  ingestBatch,
   type MessageDecoder,
+  storeChunk,
   storedOffsets,
 } from './ingest-batch.ts'
 
@@ -55,6 +68,35 @@ export interface IngestTotals {
   retries: number
 }
 
+/** One partition's progress in this process. */
+interface PartitionFlow {
+  ref: { topic: string; partition: number }
+  /** The chunk still filling. */
+  open: OpenChunk
+  /** The next offset this flow expects from kafkajs; another one means a seek, restart or rebalance. */
+  next: string
+  /** Where kafkajs must read from again if this flow is abandoned: just past the last commit. */
+  committed: string
+  /** Offsets at or past the flow's start that were already stored when it began. */
+  skip: ReadonlySet<number>
+  /** The chunk whose insert is in flight, if any. */
+  pending?: PendingChunk
+  /** Set when a call stopped half-way: the next batch starts a new flow. */
+  broken: boolean
+}
+
+interface PendingChunk {
+  encoded: EncodedChunk
+  lastOffset: string
+  highWatermark: string
+  begun: number
+  bytes: number
+  /** Counted and emitted already (stop and a handler can both finish the same chunk). */
+  recorded: boolean
+  /** Settles when the first insert attempt does; never rejects. */
+  outcome: Promise<{ result: IngestBatchResult } | { error: unknown }>
+}
+
 export class IngestConsumer extends EventEmitter<{
   chunk: [ChunkEvent]
   storeUnavailable: [{ error: string; attempt: number; delayMs: number }]
@@ -64,11 +106,19 @@ export class IngestConsumer extends EventEmitter<{
   private readonly consumer: Consumer
   private readonly producer: Producer
   private readonly deadLetters: DeadLetterSink
-  /** Next offset we expect per partition; a gap means a seek or rebalance: re-check stored offsets. */
-  private readonly expected = new Map<string, string>()
+  /** Per partition; a gap in offsets means a seek or rebalance: re-check what is stored. */
+  private readonly flows = new Map<string, PartitionFlow>()
   private readonly stopping = new AbortController()
   private running = false
   private member = false
+  private fail: (error: Error) => void = () => {}
+  /**
+   * Settles with the error when kafkajs gives the consumer up (it crashed on an error it does
+   * not restart on, e.g. a bug): the process should exit rather than live on without ingest.
+   */
+  readonly failed: Promise<Error> = new Promise((resolve) => {
+    this.fail = resolve
+  })
 
   constructor(private readonly options: IngestConsumerOptions) {
     super()
@@ -108,6 +158,15 @@ export class IngestConsumer extends EventEmitter<{
         this.member = false
       })
     }
+    this.consumer.on(CRASH, ({ payload }) => {
+      if (payload.restart || !this.running) return
+      const error = payload.error instanceof Error ? payload.error : new Error(String(payload.error))
+      options.log.error('ingest consumer crashed and kafkajs will not restart it', {
+        error: errorMessage(error),
+        group: options.groupId,
+      })
+      this.fail(error)
+    })
     const retry = {
       what: 'ingest consumer',
       brokers: options.brokers ?? [],
@@ -136,6 +195,9 @@ export class IngestConsumer extends EventEmitter<{
     if (!this.running) return
     this.running = false
     this.stopping.abort()
+    // Inserts still in flight finish (the store must not close under them) and are committed
+    // while this member still owns their partitions; a failed one is simply re-read later.
+    await this.commitSettled()
     // After a broker restart kafkajs' disconnect can wait forever on a group rejoin that no
     // longer happens (seen as `driftwatch ingest` ignoring SIGTERM). Leaving without it is
     // safe: offsets are committed only after rows are stored, so nothing is lost, and the
@@ -158,50 +220,180 @@ export class IngestConsumer extends EventEmitter<{
   }
 
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload
-    const ref = { topic: batch.topic, partition: batch.partition }
-    const key = `${ref.topic}:${ref.partition}`
-    const size = this.options.config.batch_size
-    for (let start = 0; start < batch.messages.length; start += size) {
-      // this.running: a consumer kafkajs restarts after stop() gave up on its disconnect must
-      // not insert into a store that is already closed.
-      if (!this.running || !isRunning() || isStale()) return
-      const chunk = batch.messages.slice(start, start + size)
-      const begun = Date.now()
-      const result = await this.withStoreRetry(payload, async () => {
-        const first = chunk[0]!.offset
-        // After a restart, rebalance or seek, rows past the committed offset may already be
-        // stored by the run that crashed: look them up once, then trust our own progress.
-        const skip =
-          this.expected.get(key) === first
-            ? new Set<number>()
-            : await storedOffsets(this.options.store, ref, first)
-        return ingestBatch(ref, chunk, skip, {
-          store: this.options.store,
-          decoder: this.options.decoder,
-          deadLetters: this.deadLetters,
-        })
-      })
-      if (result === undefined) return
-      const last = chunk[chunk.length - 1]!.offset
-      // Stored but not yet committed: if the commit fails (broker gone), the replay starts at
-      // `first` again, with other chunk bounds and so another dedup token. Forget our
-      // progress until the commit lands, so the replay looks up what is stored.
-      this.expected.delete(key)
-      await this.commit(ref, last)
-      resolveOffset(last)
-      this.expected.set(key, nextOffset(last))
-      this.count(result)
-      this.emit('chunk', {
-        ...result,
-        ...ref,
-        lastOffset: last,
-        highWatermark: batch.highWatermark,
-        durationMs: Date.now() - begun,
-        bytes: chunk.reduce((sum, m) => sum + (m.value?.length ?? 0), 0),
-      })
+    const { batch, heartbeat, resolveOffset } = payload
+    const key = `${batch.topic}:${batch.partition}`
+    const first = batch.messages[0]?.offset
+    if (first === undefined) return
+    let flow = this.flows.get(key)
+    try {
+      if (!flow || flow.broken || flow.next !== first) {
+        flow = await this.startFlow(key, first, payload)
+        if (!flow) return
+      }
+      const size = BigInt(this.options.config.batch_size)
+      const last = BigInt(batch.lastOffset())
+      for (const messages of takeCompleteChunks(flow.open, batch.messages, last, size)) {
+        if (!(await this.handOver(flow, messages, payload))) return this.abandon(flow)
+      }
+      if (last + 1n >= BigInt(batch.highWatermark)) {
+        // Caught up: store the rest now rather than wait for a full chunk, and leave nothing
+        // in flight between fetches.
+        const rest = takeShortChunk(flow.open, last)
+        if (rest.length > 0 && !(await this.handOver(flow, rest, payload))) return this.abandon(flow)
+        if (!(await this.settle(flow, payload))) return this.abandon(flow)
+      }
+      // Fetch on from here; what is not committed yet is in `flow` (open or in flight).
+      flow.next = nextOffset(batch.lastOffset())
+      resolveOffset(batch.lastOffset())
       await heartbeat()
+    } catch (error) {
+      if (flow) this.abandon(flow)
+      throw error
     }
+  }
+
+  /** A new flow for a partition first seen, or seen again after a gap: what is stored from `first` on. */
+  private async startFlow(
+    key: string,
+    first: string,
+    payload: EachBatchPayload,
+  ): Promise<PartitionFlow | undefined> {
+    const old = this.flows.get(key)
+    // Our own insert may still be in flight: let it land before looking at what is stored.
+    if (old) await this.settleQuietly(old)
+    const ref = { topic: payload.batch.topic, partition: payload.batch.partition }
+    const skip = await this.withStoreRetry(payload, () => storedOffsets(this.options.store, ref, first))
+    if (skip === undefined) return undefined
+    const flow: PartitionFlow = {
+      ref,
+      open: { start: BigInt(first), messages: [] },
+      next: first,
+      committed: first,
+      skip,
+      broken: false,
+    }
+    this.flows.set(key, flow)
+    return flow
+  }
+
+  /**
+   * Encodes a chunk, waits for the partition's previous insert (committing it), then starts
+   * this chunk's insert without waiting for it. False if the consumer stops or loses the
+   * partition meanwhile.
+   */
+  private async handOver(
+    flow: PartitionFlow,
+    messages: KafkaMessage[],
+    payload: EachBatchPayload,
+  ): Promise<boolean> {
+    if (!this.running || !payload.isRunning() || payload.isStale()) return false
+    const { decoder } = this.options
+    const begun = Date.now()
+    // A registry outage while decoding framed messages is retried like a store outage.
+    const encoded = await this.withStoreRetry(payload, () =>
+      encodeChunk(flow.ref, messages, flow.skip, decoder),
+    )
+    if (encoded === undefined) return false
+    if (!(await this.settle(flow, payload))) return false
+    // this.running: a consumer kafkajs restarts after stop() gave up on its disconnect must
+    // not insert into a store that is already closed.
+    if (!this.running || !payload.isRunning() || payload.isStale()) return false
+    const deps = { store: this.options.store, deadLetters: this.deadLetters }
+    flow.pending = {
+      encoded,
+      lastOffset: messages[messages.length - 1]!.offset,
+      highWatermark: payload.batch.highWatermark,
+      begun,
+      recorded: false,
+      bytes: messages.reduce((sum, m) => sum + (m.value?.length ?? 0), 0),
+      outcome: storeChunk(encoded, deps).then(
+        (result) => ({ result }),
+        (error: unknown) => ({ error }),
+      ),
+    }
+    return true
+  }
+
+  /**
+   * Waits for the flow's insert in flight, retries it while the store is down, then commits
+   * it. False if the consumer stops or loses the partition before it is stored.
+   */
+  private async settle(flow: PartitionFlow, payload: EachBatchPayload): Promise<boolean> {
+    const pending = flow.pending
+    if (!pending) return true
+    const outcome = await pending.outcome
+    let result: IngestBatchResult | undefined
+    if ('error' in outcome) {
+      if (!isRetriable(outcome.error)) throw outcome.error
+      const deps = { store: this.options.store, deadLetters: this.deadLetters }
+      result = await this.withStoreRetry(payload, () => storeChunk(pending.encoded, deps), outcome.error)
+      if (result === undefined) return false
+    } else result = outcome.result
+    flow.pending = undefined
+    await this.commit(flow.ref, pending.lastOffset)
+    flow.committed = nextOffset(pending.lastOffset)
+    this.record(flow, pending, result)
+    return true
+  }
+
+  /** Lets an insert in flight finish, counting it if it stored; nothing is committed. */
+  private async settleQuietly(flow: PartitionFlow): Promise<void> {
+    const pending = flow.pending
+    if (!pending) return
+    flow.pending = undefined
+    const outcome = await pending.outcome
+    if ('result' in outcome) this.record(flow, pending, outcome.result)
+  }
+
+  /** On stop: every insert in flight finishes; the stored ones are committed if the broker lets us. */
+  private async commitSettled(): Promise<void> {
+    await Promise.all(
+      [...this.flows.values()].map(async (flow) => {
+        const pending = flow.pending
+        if (!pending) return
+        flow.pending = undefined
+        flow.broken = true
+        const outcome = await pending.outcome
+        if (!('result' in outcome)) return
+        this.record(flow, pending, outcome.result)
+        await this.commit(flow.ref, pending.lastOffset).catch((error) =>
+          this.options.log.debug('commit on stop failed; the chunk is re-read and skipped', {
+            error: errorMessage(error),
+          }),
+        )
+      }),
+    )
+  }
+
+  /**
+   * Gives up the flow after a call that stopped half-way (stop, a seek, a lost partition, an
+   * error). kafkajs would fetch on from the offsets resolved so far, past messages this flow
+   * held open: point it back at what is committed. The next batch starts a new flow, which
+   * first lets the insert still in flight land, then looks up what is stored.
+   */
+  private abandon(flow: PartitionFlow): void {
+    flow.broken = true
+    flow.open.messages = []
+    if (!this.running) return
+    try {
+      this.consumer.seek({ ...flow.ref, offset: flow.committed })
+    } catch (error) {
+      this.options.log.debug('seek back to the committed offset failed', { error: errorMessage(error) })
+    }
+  }
+
+  private record(flow: PartitionFlow, pending: PendingChunk, result: IngestBatchResult): void {
+    if (pending.recorded) return
+    pending.recorded = true
+    this.count(result)
+    this.emit('chunk', {
+      ...result,
+      ...flow.ref,
+      lastOffset: pending.lastOffset,
+      highWatermark: pending.highWatermark,
+      durationMs: Date.now() - pending.begun,
+      bytes: pending.bytes,
+    })
   }
 
   private async commit(ref: { topic: string; partition: number }, lastOffset: string): Promise<void> {
@@ -213,11 +405,16 @@ export class IngestConsumer extends EventEmitter<{
    * retried forever with capped backoff while heartbeating; returns undefined if the
    * consumer stops or loses the partition meanwhile (nothing committed, nothing lost).
    */
-  private async withStoreRetry<T>(payload: EachBatchPayload, fn: () => Promise<T>): Promise<T | undefined> {
+  private async withStoreRetry<T>(
+    payload: EachBatchPayload,
+    fn: () => Promise<T>,
+    failedOnce?: unknown,
+  ): Promise<T | undefined> {
     const { config, log } = this.options
     let downSince: number | undefined
     for (let attempt = 0; ; attempt++) {
       try {
+        if (attempt === 0 && failedOnce !== undefined) throw failedOnce
         const result = await fn()
         if (downSince !== undefined) {
           const downMs = Date.now() - downSince

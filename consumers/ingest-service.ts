@@ -44,6 +44,8 @@ export interface IngestService {
   consumer: IngestConsumer
   /** Lag as of now; undefined if the broker could not be asked. */
   lag(): Promise<GroupLag | undefined>
+  /** Settles with the error if the consumer crashed for good (see IngestConsumer.failed). */
+  failed: Promise<Error>
   /** Resolves when committed offsets reach the end of every partition. */
   waitUntilCaughtUp(signal: AbortSignal): Promise<void>
   stop(): Promise<void>
@@ -120,6 +122,7 @@ export async function startIngestService(options: IngestServiceOptions): Promise
 
   return {
     consumer,
+    failed: consumer.failed,
     lag,
     async waitUntilCaughtUp(signal) {
       while (!signal.aborted) {

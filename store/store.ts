@@ -10,6 +10,7 @@ import { finished } from 'node:stream/promises'
 import { type ClickHouseClient, type ClickHouseSettings, createClient } from '@clickhouse/client'
 import type { ClickHouseConfig } from '../config/schema.ts'
 import { errorMessage } from '../lib/errors.ts'
+import { embeddedClusterError } from './cluster-ddl.ts'
 import { toStoreError } from './errors.ts'
 import { readInstanceFile, storeLockedError } from './instance.ts'
 
@@ -39,6 +40,8 @@ export interface RawInsertOptions {
 export interface Store {
   readonly kind: StoreKind
   readonly database: string
+  /** clickhouse.cluster: migrations apply their cluster variant (server mode only). */
+  readonly cluster?: string
   /** Where the data lives: the data folder or the server URL without credentials. */
   readonly location: string
   query<T = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<T[]>
@@ -78,6 +81,7 @@ export async function createStore(
   options: CreateStoreOptions = {},
 ): Promise<Store> {
   const limits = options.readOnlyLimits ?? {}
+  if (config.cluster && !config.url) throw embeddedClusterError(config.cluster)
   return config.url
     ? createServerStore(config, limits)
     : createEmbeddedStore(config, options.cwd ?? process.cwd(), limits)
@@ -86,6 +90,9 @@ export async function createStore(
 export function embeddedDataDir(config: ClickHouseConfig, cwd = process.cwd()): string {
   return resolve(cwd, config.data_dir)
 }
+
+/** jemalloc returns freed pages to the system at once rather than after ~10 s (docs/scaling.md). */
+const RELEASE_MEMORY = 'dirty_decay_ms:0,muzzy_decay_ms:0'
 
 async function createEmbeddedStore(
   config: ClickHouseConfig,
@@ -97,6 +104,8 @@ async function createEmbeddedStore(
   // chdb keeps SET and USE per session and for the session's life. So writes and the
   // read-only ad hoc session are separate sessions: `readonly` set on one never reaches
   // the other, and every insert names its own dedup token so none leaks to the next.
+  // The engine's allocator (jemalloc) reads its options once, when chDB is first loaded.
+  if (config.release_memory) process.env.JE_MALLOC_CONF ??= RELEASE_MEMORY
   const { createChdbConnection } = await import('chdb/connection')
   // A live owner recorded in the folder: say who it is before chDB prints its own error.
   const owner = readInstanceFile(dataDir)
@@ -182,6 +191,7 @@ async function createServerStore(config: ClickHouseConfig, limits: ClickHouseSet
   return buildStore({
     kind: 'server',
     database: config.database,
+    cluster: config.cluster,
     location: url.toString(),
     client,
     readOnlyClient: async () => client,
@@ -207,6 +217,7 @@ async function createServerStore(config: ClickHouseConfig, limits: ClickHouseSet
 interface StoreParts {
   kind: StoreKind
   database: string
+  cluster?: string
   location: string
   client: ClickHouseClient
   readOnlyClient: () => Promise<ClickHouseClient>
@@ -222,6 +233,7 @@ function buildStore(parts: StoreParts): Store {
   return {
     kind: parts.kind,
     database: parts.database,
+    cluster: parts.cluster,
     location: parts.location,
     async query<T>(sql: string, params?: QueryParams) {
       return run(async () => {

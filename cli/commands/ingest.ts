@@ -46,11 +46,18 @@ export const ingestCommand: Command = async (argv, io) => {
       onProgress: (p) => io.stderr(`${formatIngestProgress(p)}\n`),
     })
     owned.telemetry.watchIngest(service)
+    let crashed: Error | undefined
     try {
-      if (values['until-caught-up']) await service.waitUntilCaughtUp(io.signal)
-      else await untilAborted(io.signal)
+      const done = values['until-caught-up'] ? service.waitUntilCaughtUp(io.signal) : untilAborted(io.signal)
+      crashed = await Promise.race([done.then(() => undefined), service.failed])
     } finally {
       await service.stop()
+    }
+    if (crashed) {
+      io.stderr(
+        `ingest: the consumer stopped on an error it does not retry: ${crashed.message}; exiting (run it again to resume from the last commit)\n`,
+      )
+      return 1
     }
     const t = service.consumer.totals
     io.stderr(

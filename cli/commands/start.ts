@@ -83,14 +83,21 @@ export async function runMonitor(
         onStatus(owned.store).catch((error) => ctx.log.warn('status failed', { error: String(error) }))
       }, hooks.statusIntervalMs ?? 30_000)
     }
+    let crashed: Error | undefined
     try {
-      await untilAborted(signal)
+      crashed = await Promise.race([untilAborted(signal).then(() => undefined), ingest.failed])
     } finally {
       if (statusTimer) clearInterval(statusTimer)
       jobsStop.abort()
       await scheduler.stop()
       await ingest.stop()
       await monitor.close()
+    }
+    if (crashed) {
+      io.stderr(
+        `driftwatch: ingest stopped on an error it does not retry: ${crashed.message}; exiting (start again to resume from the last commit)\n`,
+      )
+      return 1
     }
     io.stderr(`driftwatch: stopped; ${formatCount(ingest.consumer.totals.stored)} rows stored this run\n`)
     return 0

@@ -1,6 +1,7 @@
 // Server mode (CLICKHOUSE_URL) against the ClickHouse HTTP test harness and the real broker:
 // migrations over HTTP, then two `driftwatch ingest` processes in one consumer group on a
-// 4-partition topic with poison in every partition; one is killed with SIGKILL mid-stream,
+// 4-partition topic with poison in every partition, while `driftwatch produce` sends the
+// valid traffic at a fixed rate; one consumer is killed with SIGKILL mid-stream,
 // the other takes its partitions over. Every valid row is stored exactly once (raw count,
 // not FINAL) and every poison message once in ingest_errors.
 import { mkdtempSync, writeFileSync } from 'node:fs'
@@ -12,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { groupLag } from '../../consumers/lag.ts'
 import { type Running, runCli, startCli } from '../helpers/cli.ts'
 import { type RunningHarness, startHttpHarness } from '../helpers/harness.ts'
-import { produceJson, produceRaw } from '../helpers/ingest.ts'
+import { produceRaw } from '../helpers/ingest.ts'
 import { createTopic, getBrokers, testKafka, uniqueTopic } from '../helpers/kafka.ts'
 import { testDatabase } from '../helpers/store.ts'
 
@@ -59,7 +60,6 @@ describe('server mode: two ingest processes, one killed', () => {
           value: Buffer.from(`{"request_id": "p${p}-${i}", broken`),
         })
     await produceRaw(brokers, topic, poison)
-    await produceJson(brokers, topic, N, { seed: 41 })
 
     const dataDir = mkdtempSync(join(tmpdir(), 'dw-server-ingest-'))
     const configFile = join(dataDir, 'driftwatch.yaml')
@@ -84,7 +84,13 @@ describe('server mode: two ingest processes, one killed', () => {
     const args = ['ingest', '--topic', topic, '--group', group]
     const a = startCli(args, env)
     const b = startCli(args, env)
-    children.push(a, b)
+    // The valid traffic arrives while both run, at a fixed rate, so the kill below falls
+    // mid-stream however fast the consumers are.
+    const producer = startCli(
+      ['produce', '--synthetic', String(N), '--topic', topic, '--rate', '4000', '--seed', '41'],
+      env,
+    )
+    children.push(a, b, producer)
 
     // Kill one consumer once both share the group (each with partitions of its own) and rows
     // are flowing, well before the topic is drained.
@@ -107,11 +113,14 @@ describe('server mode: two ingest processes, one killed', () => {
         if (owners === 2 && storedAtKill >= 5_000) break
         await new Promise((r) => setTimeout(r, 50))
       }
+      const producing = producer.child.exitCode === null
       a.child.kill('SIGKILL')
       expect((await a.done).signal).toBe('SIGKILL')
       expect(owners).toBe(2)
       expect(storedAtKill).toBeGreaterThanOrEqual(5_000)
-      expect(storedAtKill).toBeLessThan(N)
+      expect(producing).toBe(true)
+      const produced = await producer.done
+      expect(produced.code, produced.stderr).toBe(0)
 
       // The survivor takes the killed member's partitions after its session times out, and
       // drains the topic: wait until the group has committed every offset.

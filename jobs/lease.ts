@@ -162,6 +162,8 @@ export interface LeaseKeeperOptions {
   signal: AbortSignal
   /** How often to renew or try to claim (default ttl / 3 = 10 s). */
   intervalMs?: number
+  /** Called when a held lease is lost (another holder, or the store unreachable). */
+  onLost?: () => void
 }
 
 /** Renews (or tries to claim) every interval until `signal` aborts, then releases. */
@@ -170,6 +172,7 @@ export async function keepLease({
   log,
   signal,
   intervalMs = 10_000,
+  onLost,
 }: LeaseKeeperOptions): Promise<void> {
   // Unknown at first, so the first answer is logged either way: a runner that starts while
   // another holds the lease says so once (docs/scaling.md), not only when it changes.
@@ -178,18 +181,21 @@ export async function keepLease({
     try {
       const now = await lease.acquire(signal)
       if (now !== holding) {
+        const lost = holding === true
+        holding = now
+        if (lost) onLost?.()
         if (now)
           log.info('job lease acquired: this process runs the scheduled jobs', { holder: lease.holder })
         else {
           const s = await lease.state()
           log.info('job lease held by another process: jobs wait here', { holder: s.holder, term: s.term })
         }
-        holding = now
       }
     } catch (error) {
       log.warn('job lease: cannot reach the store; jobs pause until it answers', {
         error: errorMessage(error),
       })
+      if (holding === true) onLost?.()
       holding = false
     }
     await abortableSleep(intervalMs, signal)

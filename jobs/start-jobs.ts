@@ -205,6 +205,12 @@ export async function startJobs(options: StartJobsOptions): Promise<Scheduler> {
     log,
     signal: keeper.signal,
     intervalMs: options.leaseIntervalMs ?? Math.floor(config.jobs.lease_ttl_ms / 3),
+    // Its scheduled runs must not overlap the next holder's: stop them (they record `aborted`).
+    onLost: () => {
+      if (scheduler.running().length > 0)
+        log.warn('job lease lost: aborting the scheduled runs in flight', { jobs: scheduler.running() })
+      scheduler.abortAutomatic()
+    },
   })
   await scheduler.start()
   const stop = async () => {

@@ -135,14 +135,16 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       res.end('Ok.\n')
       return
     }
+    if (url.pathname !== '/') {
+      // The server's not-found handler: a 404 with hints, no exception code.
+      res.writeHead(404, { ...common, 'content-type': 'text/plain; charset=UTF-8' })
+      res.end(
+        `There is no handle ${url.pathname}\n\nUse / or /ping for health checks.\n(This is driftwatch's test harness for the HTTP path, not a ClickHouse server.)\n`,
+      )
+      return
+    }
     let queryId: string = randomUUID()
     try {
-      if (url.pathname !== '/')
-        throw new HttpQueryError(
-          1001,
-          'BAD_REQUEST',
-          `There is no handle ${url.pathname}. Use / or /ping. This is a test harness, not a ClickHouse server`,
-        )
       if (req.method !== 'GET' && req.method !== 'POST' && req.method !== 'HEAD')
         throw new HttpQueryError(1001, 'BAD_REQUEST', `Unsupported HTTP method ${req.method}`)
       const credentials = requestCredentials(url.searchParams, headers)
@@ -184,8 +186,9 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   ): Promise<{ bytes: Buffer; format: string; summary: Summary }> {
     const { sql, data } = fullQuery(params.query, body)
     if (sql.trim() === '') throw new HttpQueryError(62, 'SYNTAX_ERROR', 'Empty query')
-    const text = data ? `${sql}\n${data.toString('utf8')}` : sql
+    // Rows for the raw insert stay bytes; anything else is one SQL text, as the server reads it.
     const target = data ? insertTarget(sql) : undefined
+    const text = data && !target ? `${sql}\n${data.toString('utf8')}` : sql
     const second = target ? undefined : secondStatementAt(text)
     if (second !== undefined)
       throw new HttpQueryError(

@@ -33,12 +33,15 @@ function post(
 }
 
 describe('ClickHouse HTTP harness', () => {
-  it('answers /ping and GET / with Ok.', async () => {
+  it('answers /ping and GET / with Ok., and an unknown path with 404', async () => {
     for (const path of ['/ping', '/']) {
       const res = await fetch(`${harness.url}${path}`)
       expect(res.status).toBe(200)
       expect(await res.text()).toBe('Ok.\n')
     }
+    const missing = await fetch(`${harness.url}/play`)
+    expect(missing.status).toBe(404)
+    expect(await missing.text()).toMatch(/^There is no handle \/play/)
   })
 
   it('sends the result headers a server sends, summary numbers as strings', async () => {

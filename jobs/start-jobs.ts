@@ -7,6 +7,7 @@ import type { Config } from '../config/schema.ts'
 import { errorMessage } from '../lib/errors.ts'
 import type { Logger } from '../lib/log.ts'
 import type { Store } from '../store/store.ts'
+import { closeAbandonedRuns, type RunOwner } from './job-runs.ts'
 import { createJobLease, type JobLease, keepLease } from './lease.ts'
 import { type ClientOverrides, createJudgeAdapter, createLlamaGuardAdapter } from './model-scorers.ts'
 import { formatJobProgress, type ProgressReport } from './progress.ts'
@@ -205,6 +206,14 @@ export async function startJobs(options: StartJobsOptions): Promise<Scheduler> {
     log,
     signal: keeper.signal,
     intervalMs: options.leaseIntervalMs ?? Math.floor(config.jobs.lease_ttl_ms / 3),
+    // Runs the previous holder left `running` when it let the lease expire are closed.
+    onAcquired: async (takenFrom) => {
+      const owner = takenFrom ? holderProcess(takenFrom) : undefined
+      if (!owner) return
+      const closed = await closeAbandonedRuns(options.store, Date.now(), owner)
+      if (closed > 0)
+        log.warn('closed job runs left running by the previous lease holder', { runs: closed, ...owner })
+    },
     // Its scheduled runs must not overlap the next holder's: stop them (they record `aborted`).
     onLost: () => {
       if (scheduler.running().length > 0)
@@ -220,4 +229,10 @@ export async function startJobs(options: StartJobsOptions): Promise<Scheduler> {
   }
   options.signal?.addEventListener('abort', () => void stop(), { once: true })
   return { ...scheduler, stop }
+}
+
+/** The host and pid in a default lease holder name (`<host>:<pid>:<random>`), else undefined. */
+export function holderProcess(holder: string): RunOwner | undefined {
+  const m = /^(.+):(\d+):[^:]+$/.exec(holder)
+  return m ? { host: m[1]!, pid: Number(m[2]) } : undefined
 }

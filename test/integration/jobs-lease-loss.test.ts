@@ -1,10 +1,15 @@
 // A runner that loses the job lease stops its scheduled runs in flight (they record
-// `aborted`), so they cannot overlap the new holder's; a run asked for by hand goes on.
+// `aborted`), so they cannot overlap the new holder's; a run asked for by hand goes on. A runner
+// that takes the lease over from a holder that let it expire closes the runs that holder left
+// `running` (its own runs and manual ones elsewhere stay as they are).
 import { afterAll, describe, expect, it } from 'vitest'
+import { createJobLease } from '../../jobs/lease.ts'
 import { JobAbortedError, type JobDefinition } from '../../jobs/registry.ts'
 import { createScheduler } from '../../jobs/scheduler.ts'
+import { holderProcess, startJobs } from '../../jobs/start-jobs.ts'
 import { createLogger } from '../../lib/log.ts'
 import type { Store } from '../../store/store.ts'
+import { clickhouseTime } from '../../store/time.ts'
 import { testConfig } from '../helpers/ingest.ts'
 import { createTestStore } from '../helpers/store.ts'
 
@@ -63,5 +68,63 @@ describe('scheduler: lease lost', () => {
     )
     expect(row?.status).toBe('aborted')
     await scheduler.stop()
+  })
+
+  it('closes the runs a holder left running when its lease is taken over after expiry', async () => {
+    store ??= await createTestStore()
+    const config = testConfig('127.0.0.1:9', { jobs: { schedule: { refusal: '0 0 1 1 *' } } })
+    const log = createLogger({ level: 'warn' })
+    expect(holderProcess('web-1:4242:ab12cd34')).toEqual({ host: 'web-1', pid: 4242 })
+    expect(holderProcess('runner-a')).toBeUndefined()
+    // The dead holder: it claimed the lease, started runs and stopped renewing.
+    const dead = createJobLease({ store, holder: 'deadhost:4242:ab12cd34', ttlMs: 3_000, settleMs: 200 })
+    expect(await dead.acquire()).toBe(true)
+    const next = createJobLease({ store, holder: 'livehost:77:ef56ab78', ttlMs: 3_000, settleMs: 200 })
+    const scheduler = await startJobs({ store, config, log, lease: next, leaseIntervalMs: 200 })
+    try {
+      // Rows as the dead holder's recorder wrote them (its host and pid).
+      const plant = (runId: string, trigger: 'scheduled' | 'manual', host: string) =>
+        store.insert('job_runs', [
+          {
+            job: 'refusal',
+            run_id: runId,
+            trigger,
+            status: 'running',
+            started_at: clickhouseTime(Date.now()),
+            finished_at: null,
+            rows_done: 0,
+            rows_total: 0,
+            spend_usd: 0,
+            message: '',
+            detail: '{}',
+            host,
+            pid: 4242,
+            revision: 1,
+          },
+        ])
+      await plant('dead-scheduled', 'scheduled', 'deadhost')
+      await plant('dead-manual', 'manual', 'deadhost')
+      await plant('other-host', 'scheduled', 'otherhost')
+      const deadline = Date.now() + 30_000
+      while (!next.held() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+      expect(next.held()).toBe(true)
+      expect(next.takenFrom).toBe('deadhost:4242:ab12cd34')
+      const statuses = async () =>
+        Object.fromEntries(
+          (
+            await store.query<{ run_id: string; status: string }>(
+              "SELECT run_id, status FROM job_runs FINAL WHERE run_id IN ('dead-scheduled', 'dead-manual', 'other-host')",
+            )
+          ).map((r) => [r.run_id, r.status]),
+        )
+      let seen = await statuses()
+      while (seen['dead-scheduled'] === 'running' && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100))
+        seen = await statuses()
+      }
+      expect(seen).toEqual({ 'dead-scheduled': 'failed', 'dead-manual': 'running', 'other-host': 'running' })
+    } finally {
+      await scheduler.stop()
+    }
   })
 })

@@ -104,6 +104,13 @@ describe('server mode: two job runners', () => {
     })
     expect(other.stderr()).toMatch(/job lease acquired/)
     expect(after.filter((r) => r.pid === holderPid)).toHaveLength(killedRuns)
+    // Whatever the killed holder left running was closed when the lease was taken over.
+    const left = await client.query({
+      query: `SELECT count() AS n FROM job_runs FINAL WHERE pid = {pid:UInt32} AND status = 'running'`,
+      query_params: { pid: holderPid },
+      format: 'JSONEachRow',
+    })
+    expect(await left.json()).toEqual([{ n: '0' }])
     // Never two processes in one slot, and the survivor only after the holder's last run.
     const slots = new Map<number, Set<number>>()
     for (const r of after) slots.set(r.slot, (slots.get(r.slot) ?? new Set()).add(r.pid))

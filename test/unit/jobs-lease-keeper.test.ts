@@ -8,6 +8,7 @@ function scriptedLease(answers: Array<boolean | Error>): JobLease {
   let i = 0
   return {
     holder: 'me',
+    takenFrom: undefined,
     held: () => false,
     async acquire() {
       const a = answers[Math.min(i++, answers.length - 1)]!

@@ -78,12 +78,21 @@ const str = JSON.stringify
 const orNull = (value: unknown) => (value === null ? 'null' : str(value))
 
 /**
+ * A DateTime64(3) value in a JSON line: epoch milliseconds as a plain integer, which ClickHouse
+ * reads as the column's scaled Unix time (documented for DateTime64), so no date text is
+ * formatted per row; the text form only for a time that is not a whole, positive millisecond.
+ */
+function lineTime(ms: number): string {
+  return Number.isSafeInteger(ms) && ms >= 0 ? String(ms) : `"${clickhouseTime(ms)}"`
+}
+
+/**
  * The row of interactionRow(event, source) as one JSONCompactEachRow line (no newline), in
- * INTERACTION_COLUMNS order: what JSON.stringify of its values would give, without building
- * the row object or the values array.
+ * INTERACTION_COLUMNS order: what JSON.stringify of its values would give (the timestamp as
+ * epoch milliseconds, see lineTime), without building the row object or the values array.
  */
 export function interactionLine(event: Interaction, source: KafkaSource): string {
-  return `[${str(event.request_id)},"${clickhouseTime(event.timestamp)}",${str(event.user_id)},${orNull(
+  return `[${str(event.request_id)},${lineTime(event.timestamp)},${str(event.user_id)},${orNull(
     event.session_id,
   )},${str(event.variant_id)},${str(event.model_name)},${str(event.model_version)},${str(
     event.system_prompt_version,

@@ -25,7 +25,10 @@ describe('interactionLine', () => {
       expect(Object.keys(row)).toEqual([...INTERACTION_COLUMNS])
       const line = interactionLine(event, source)
       expect(line).not.toContain('\n')
-      expect(JSON.parse(line)).toEqual(INTERACTION_COLUMNS.map((c) => row[c]))
+      // The same values, except the timestamp: epoch ms in the line, ClickHouse text in the row.
+      const values = JSON.parse(line)
+      expect(values[1]).toBe(event.timestamp)
+      expect(values).toEqual(INTERACTION_COLUMNS.map((c) => (c === 'timestamp' ? event.timestamp : row[c])))
     }
   })
 })

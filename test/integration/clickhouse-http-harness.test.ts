@@ -158,6 +158,26 @@ describe('ClickHouse HTTP harness', () => {
     }
   })
 
+  it('applies URL settings and database to their own request only, also when requests overlap', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        post("SELECT getSetting('max_threads'), currentDatabase()", {
+          max_threads: String(i + 1),
+          ...(i % 2 ? { database: 'system' } : {}),
+        }).then((r) => r.text()),
+      ),
+    )
+    expect(answers).toEqual(
+      Array.from({ length: 12 }, (_, i) => `${i + 1}\t${i % 2 ? 'system' : 'default'}\n`),
+    )
+    const byHeader = await post(
+      'SELECT currentDatabase()',
+      {},
+      { ...AUTH, 'X-ClickHouse-Database': 'system' },
+    )
+    expect(await byHeader.text()).toBe('system\n')
+  })
+
   it('keeps SET and USE within a session_id; session_check on an unknown session is 372', async () => {
     const session = { session_id: 'hx-session-1' }
     expect((await post('SET max_threads = 3', session)).status).toBe(200)

@@ -359,6 +359,11 @@ export const JobsConfigSchema = z
     progress_interval_ms: positiveInt.default(5000),
     /** Run every job once when the scheduler starts, instead of waiting for the first tick. */
     run_on_start: z.boolean().default(false),
+    /**
+     * Server mode: how long the job lease (jobs/lease.ts) holds without a renewal; the holder
+     * renews every third of it, so a runner that dies is replaced within ~1.3x this.
+     */
+    lease_ttl_ms: z.number().int().min(3000).max(600_000).default(30_000),
   })
   .strict()
 

@@ -97,15 +97,25 @@ export async function recentJobRuns(
 export const LAST_RUN_PER_JOB_SQL = `SELECT job, run_id, status, started_at, finished_at, rows_done, rows_total, spend_usd, message
 FROM job_runs FINAL ORDER BY job, started_at DESC, run_id DESC LIMIT 1 BY job`
 
+/** The process whose scheduled runs are closed: a job-lease holder that let the lease expire. */
+export interface RunOwner {
+  host: string
+  pid: number
+}
+
 /**
  * Runs still marked running when a scheduler starts over the embedded store belonged to a
  * process that died (only one process can own that store). They are closed as failed, so
- * nobody mistakes them for work in progress. Not done for a ClickHouse server, where another
- * process may really be running them.
+ * nobody mistakes them for work in progress. On a ClickHouse server, where another process may
+ * really be running some, only `owner`'s scheduled and start-up runs are closed: the caller
+ * took the job lease over from it after it expired.
  */
-export async function closeAbandonedRuns(store: Store, now: number): Promise<number> {
+export async function closeAbandonedRuns(store: Store, now: number, owner?: RunOwner): Promise<number> {
   const rows = await store.query<JobRunRow & { revision: number; started_at: string }>(
-    `SELECT ${RUN_COLUMNS}, revision FROM job_runs FINAL WHERE status = 'running'`,
+    `SELECT ${RUN_COLUMNS}, revision FROM job_runs FINAL WHERE status = 'running'${
+      owner ? " AND host = {host:String} AND pid = {pid:UInt32} AND trigger IN ('scheduled', 'start')" : ''
+    }`,
+    owner ? { host: owner.host, pid: owner.pid } : undefined,
   )
   if (rows.length === 0) return 0
   await store.insert(
@@ -115,8 +125,9 @@ export async function closeAbandonedRuns(store: Store, now: number): Promise<num
       started_at: clickhouseTime(parseClickhouseTime(r.started_at)),
       status: 'failed',
       finished_at: clickhouseTime(now),
-      message:
-        'the process running this job ended before it finished (crash or kill); the next run continues from the watermark',
+      message: owner
+        ? `the job lease holder running this job (${owner.host}, pid ${owner.pid}) let the lease expire before it finished (crash, kill or stall); the next run continues from the watermark`
+        : 'the process running this job ended before it finished (crash or kill); the next run continues from the watermark',
       host: hostname(),
       pid: process.pid,
       revision: r.revision + 1,

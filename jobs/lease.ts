@@ -67,6 +67,8 @@ export interface JobLeaseOptions {
 
 export interface JobLease {
   readonly holder: string
+  /** Whom the last won claim took the lease over from (undefined: nobody, or ourselves). */
+  readonly takenFrom: string | undefined
   /** True while this process holds the lease, by its own clock (renewed less than ttl ago, with a margin). */
   held(): boolean
   /** Claims a free lease or renews the one it holds; true when it holds it afterwards. */
@@ -87,6 +89,7 @@ export function createJobLease(options: JobLeaseOptions): JobLease {
   // Local clock: held until `heldUntil`, a margin before the renewal's server-side expiry.
   let heldUntil = 0
   let heldTerm = 0
+  let takenFrom: string | undefined
 
   async function read(): Promise<{ rows: LeaseRow[]; nowMs: number }> {
     const rows = await store.query<LeaseRow & { now_ms: number }>(
@@ -126,6 +129,9 @@ export function createJobLease(options: JobLeaseOptions): JobLease {
 
   return {
     holder,
+    get takenFrom() {
+      return takenFrom
+    },
     held: () => now() < heldUntil,
     state,
     async acquire(signal) {
@@ -144,6 +150,7 @@ export function createJobLease(options: JobLeaseOptions): JobLease {
       await abortableSleep(settleMs, signal)
       const after = await state()
       if (after.term !== term || after.holder !== holder || after.free) return false
+      takenFrom = current.holder !== holder ? current.holder : undefined
       heldTerm = term
       heldUntil = started + ttlMs - settleMs
       return true
@@ -162,6 +169,10 @@ export interface LeaseKeeperOptions {
   signal: AbortSignal
   /** How often to renew or try to claim (default ttl / 3 = 10 s). */
   intervalMs?: number
+  /** Called when a held lease is lost (another holder, or the store unreachable). */
+  onLost?: () => void
+  /** Called when the lease is acquired, with the holder it was taken over from (if any). */
+  onAcquired?: (takenFrom: string | undefined) => void | Promise<void>
 }
 
 /** Renews (or tries to claim) every interval until `signal` aborts, then releases. */
@@ -170,24 +181,37 @@ export async function keepLease({
   log,
   signal,
   intervalMs = 10_000,
+  onLost,
+  onAcquired,
 }: LeaseKeeperOptions): Promise<void> {
-  let holding = false
+  // Unknown at first, so the first answer is logged either way: a runner that starts while
+  // another holds the lease says so once (docs/scaling.md), not only when it changes.
+  let holding: boolean | undefined
   while (!signal.aborted) {
     try {
       const now = await lease.acquire(signal)
       if (now !== holding) {
-        if (now)
-          log.info('job lease acquired: this process runs the scheduled jobs', { holder: lease.holder })
-        else {
+        const lost = holding === true
+        holding = now
+        if (lost) onLost?.()
+        if (now) {
+          log.info('job lease acquired: this process runs the scheduled jobs', {
+            holder: lease.holder,
+            taken_from: lease.takenFrom,
+          })
+          await Promise.resolve(onAcquired?.(lease.takenFrom)).catch((error) =>
+            log.warn('job lease: the step after acquiring it failed', { error: errorMessage(error) }),
+          )
+        } else {
           const s = await lease.state()
           log.info('job lease held by another process: jobs wait here', { holder: s.holder, term: s.term })
         }
-        holding = now
       }
     } catch (error) {
       log.warn('job lease: cannot reach the store; jobs pause until it answers', {
         error: errorMessage(error),
       })
+      if (holding === true) onLost?.()
       holding = false
     }
     await abortableSleep(intervalMs, signal)

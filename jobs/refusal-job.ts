@@ -7,6 +7,7 @@
 // request_ids already scored by this detector version are skipped.
 
 import { detectRefusal, REFUSAL_SCORER_VERSION } from '../scoring/refusal.ts'
+import { chunkIdsForUrl } from '../store/id-chunks.ts'
 import type { Store } from '../store/store.ts'
 import { clickhouseTime, parseClickhouseTime } from '../store/time.ts'
 import { JobAbortedError, type JobContext, type JobDefinition, type JobOutcome } from './registry.ts'
@@ -157,13 +158,16 @@ function dedupe(rows: KeyRow[]): KeyRow[] {
 }
 
 async function scoredAlready(store: Store, id: ScorerIdentity, ids: string[]): Promise<Set<string>> {
-  if (ids.length === 0) return new Set()
-  const rows = await store.query<{ request_id: string }>(
-    `SELECT DISTINCT request_id FROM scores
-     WHERE scorer_version = {v:String} AND metric = {m:String} AND request_id IN {ids:Array(String)}`,
-    { v: id.scorerVersion, m: id.primaryMetric, ids },
-  )
-  return new Set(rows.map((r) => r.request_id))
+  const found = new Set<string>()
+  for (const chunk of chunkIdsForUrl(ids)) {
+    const rows = await store.query<{ request_id: string }>(
+      `SELECT DISTINCT request_id FROM scores
+       WHERE scorer_version = {v:String} AND metric = {m:String} AND request_id IN {ids:Array(String)}`,
+      { v: id.scorerVersion, m: id.primaryMetric, ids: chunk },
+    )
+    for (const r of rows) found.add(r.request_id)
+  }
+  return found
 }
 
 /** Texts are read separately, for the batch's rows only: the key scan stays narrow. */
@@ -173,17 +177,20 @@ async function fetchOutputs(
   from: string,
   to: string,
 ): Promise<Map<string, string>> {
-  if (rows.length === 0) return new Map()
-  const texts = await store.query<{ request_id: string; model_output: string }>(
-    `SELECT request_id, model_output FROM interactions
-     WHERE request_id IN {ids:Array(String)}
-       AND ingested_at >= {from:DateTime64(3, 'UTC')} AND ingested_at <= {to:DateTime64(3, 'UTC')}
-     LIMIT 1 BY request_id`,
-    {
-      ids: rows.map((r) => r.request_id),
-      from: clickhouseTime(parseClickhouseTime(from)),
-      to: clickhouseTime(parseClickhouseTime(to)),
-    },
-  )
-  return new Map(texts.map((t) => [t.request_id, t.model_output]))
+  const outputs = new Map<string, string>()
+  for (const ids of chunkIdsForUrl(rows.map((r) => r.request_id))) {
+    const texts = await store.query<{ request_id: string; model_output: string }>(
+      `SELECT request_id, model_output FROM interactions
+       WHERE request_id IN {ids:Array(String)}
+         AND ingested_at >= {from:DateTime64(3, 'UTC')} AND ingested_at <= {to:DateTime64(3, 'UTC')}
+       LIMIT 1 BY request_id`,
+      {
+        ids,
+        from: clickhouseTime(parseClickhouseTime(from)),
+        to: clickhouseTime(parseClickhouseTime(to)),
+      },
+    )
+    for (const t of texts) outputs.set(t.request_id, t.model_output)
+  }
+  return outputs
 }

@@ -69,6 +69,11 @@ export interface Scheduler {
   runAll(options?: RunOptions): Promise<{ results: RunResult[]; failed: RunResult[] }>
   /** Names of the jobs running now. */
   running(): string[]
+  /**
+   * Aborts the scheduled and start-up runs in flight (they record `aborted`): for a process
+   * that lost the job lease, so that its runs do not overlap the new holder's. Manual runs go on.
+   */
+  abortAutomatic(): void
 }
 
 export function createScheduler(options: SchedulerOptions): Scheduler {
@@ -78,6 +83,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   const inFlight = new Map<string, Promise<RunResult>>()
   const stopping = new AbortController()
   const tasks: ScheduledTask[] = []
+  const automaticRuns = new Set<AbortController>()
   let init: Promise<void> | undefined
 
   // A run marked `running` in an embedded store belongs to a dead process (see job-runs.ts).
@@ -107,6 +113,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       s?.addEventListener('abort', abort, { once: true })
     }
     const signal = controller.signal
+    const automatic = trigger === 'scheduled' || trigger === 'start'
+    if (automatic) automaticRuns.add(controller)
     const recorder = createJobRunRecorder(store, {
       job: job.name,
       runId,
@@ -193,6 +201,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     else jobLog.info(`job ${status}`, fields)
     stopping.signal.removeEventListener('abort', abort)
     external?.removeEventListener('abort', abort)
+    automaticRuns.delete(controller)
     return {
       job: job.name,
       runId,
@@ -295,6 +304,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     runOnce,
     runAll,
     running: () => [...inFlight.keys()],
+    abortAutomatic() {
+      for (const controller of automaticRuns) controller.abort()
+    },
   }
 }
 

@@ -4,6 +4,7 @@
 // attempt, in one priority order; and the texts of a page of that work.
 
 import type { Config } from '../config/schema.ts'
+import { chunkIdsForUrl } from '../store/id-chunks.ts'
 import type { Store } from '../store/store.ts'
 import { clickhouseTime, parseClickhouseTime } from '../store/time.ts'
 import type { InteractionText, ModelScorerAdapter } from './model-scorers.ts'
@@ -153,18 +154,22 @@ async function dueRetries(
 export async function fetchTexts(store: Store, items: WorkItem[]): Promise<Map<string, InteractionText>> {
   if (items.length === 0) return new Map()
   const times = items.map((i) => i.timestamp)
-  const rows = await store.query<InteractionText>(
-    `SELECT request_id, user_input, model_output, context FROM interactions
-     WHERE request_id IN {ids:Array(String)}
-       AND timestamp >= {lo:DateTime64(3, 'UTC')} AND timestamp <= {hi:DateTime64(3, 'UTC')}
-     LIMIT 1 BY request_id`,
-    {
-      ids: items.map((i) => i.request_id),
-      lo: clickhouseTime(Math.min(...times)),
-      hi: clickhouseTime(Math.max(...times)),
-    },
-  )
-  return new Map(rows.map((r) => [r.request_id, r]))
+  const texts = new Map<string, InteractionText>()
+  for (const ids of chunkIdsForUrl(items.map((i) => i.request_id))) {
+    const rows = await store.query<InteractionText>(
+      `SELECT request_id, user_input, model_output, context FROM interactions
+       WHERE request_id IN {ids:Array(String)}
+         AND timestamp >= {lo:DateTime64(3, 'UTC')} AND timestamp <= {hi:DateTime64(3, 'UTC')}
+       LIMIT 1 BY request_id`,
+      {
+        ids,
+        lo: clickhouseTime(Math.min(...times)),
+        hi: clickhouseTime(Math.max(...times)),
+      },
+    )
+    for (const r of rows) texts.set(r.request_id, r)
+  }
+  return texts
 }
 
 function compare(a: string, b: string): number {

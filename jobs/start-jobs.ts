@@ -7,6 +7,7 @@ import type { Config } from '../config/schema.ts'
 import { errorMessage } from '../lib/errors.ts'
 import type { Logger } from '../lib/log.ts'
 import type { Store } from '../store/store.ts'
+import { closeAbandonedRuns, type RunOwner } from './job-runs.ts'
 import { createJobLease, type JobLease, keepLease } from './lease.ts'
 import { type ClientOverrides, createJudgeAdapter, createLlamaGuardAdapter } from './model-scorers.ts'
 import { formatJobProgress, type ProgressReport } from './progress.ts'
@@ -164,7 +165,7 @@ export interface StartJobsOptions extends BuiltinJobsOptions {
   jobs?: readonly JobDefinition[]
   /** Default: one info log line per report. */
   onProgress?: (report: ProgressReport) => void
-  /** Default: a lease named "jobs" with a 30 s expiry, renewed every `leaseIntervalMs`. */
+  /** Default: a lease named "jobs" expiring after jobs.lease_ttl_ms, renewed every `leaseIntervalMs` (default a third of it). */
   lease?: JobLease
   leaseIntervalMs?: number
 }
@@ -183,7 +184,10 @@ export async function startJobs(options: StartJobsOptions): Promise<Scheduler> {
   // One runner at a time across processes sharing a ClickHouse server. The embedded store
   // opens in one process only: no lease, and no wait for a killed holder's lease to expire.
   const lease =
-    options.lease ?? (options.store.kind === 'server' ? createJobLease({ store: options.store }) : undefined)
+    options.lease ??
+    (options.store.kind === 'server'
+      ? createJobLease({ store: options.store, ttlMs: config.jobs.lease_ttl_ms })
+      : undefined)
   const scheduler = await createJobsScheduler({ ...options, lease })
   if (options.signal?.aborted) return scheduler
   if (!lease) {
@@ -197,7 +201,26 @@ export async function startJobs(options: StartJobsOptions): Promise<Scheduler> {
     log.warn('job lease: first claim failed; retrying in the background', { error: errorMessage(error) })
   }
   const keeper = new AbortController()
-  const kept = keepLease({ lease, log, signal: keeper.signal, intervalMs: options.leaseIntervalMs })
+  const kept = keepLease({
+    lease,
+    log,
+    signal: keeper.signal,
+    intervalMs: options.leaseIntervalMs ?? Math.floor(config.jobs.lease_ttl_ms / 3),
+    // Runs the previous holder left `running` when it let the lease expire are closed.
+    onAcquired: async (takenFrom) => {
+      const owner = takenFrom ? holderProcess(takenFrom) : undefined
+      if (!owner) return
+      const closed = await closeAbandonedRuns(options.store, Date.now(), owner)
+      if (closed > 0)
+        log.warn('closed job runs left running by the previous lease holder', { runs: closed, ...owner })
+    },
+    // Its scheduled runs must not overlap the next holder's: stop them (they record `aborted`).
+    onLost: () => {
+      if (scheduler.running().length > 0)
+        log.warn('job lease lost: aborting the scheduled runs in flight', { jobs: scheduler.running() })
+      scheduler.abortAutomatic()
+    },
+  })
   await scheduler.start()
   const stop = async () => {
     await scheduler.stop()
@@ -206,4 +229,10 @@ export async function startJobs(options: StartJobsOptions): Promise<Scheduler> {
   }
   options.signal?.addEventListener('abort', () => void stop(), { once: true })
   return { ...scheduler, stop }
+}
+
+/** The host and pid in a default lease holder name (`<host>:<pid>:<random>`), else undefined. */
+export function holderProcess(holder: string): RunOwner | undefined {
+  const m = /^(.+):(\d+):[^:]+$/.exec(holder)
+  return m ? { host: m[1]!, pid: Number(m[2]) } : undefined
 }

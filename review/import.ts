@@ -4,6 +4,7 @@
 
 import { basename } from 'node:path'
 import { ConfigError } from '../lib/errors.ts'
+import { chunkIdsForUrl } from '../store/id-chunks.ts'
 import type { Store } from '../store/store.ts'
 import { clickhouseTime } from '../store/time.ts'
 import { CsvSyntaxError, parseCsv } from './csv.ts'
@@ -104,10 +105,10 @@ export function parseLabelFile(
 async function queuedScorers(store: Store, lines: ParsedLine[]): Promise<Map<string, string>> {
   const keys = new Map<string, string>()
   const ids = [...new Set(lines.map((l) => l.value.request_id))]
-  for (let i = 0; i < ids.length; i += 5000) {
+  for (const chunk of chunkIdsForUrl(ids)) {
     const rows = await store.query<{ request_id: string; scorer_version: string; scorer: string }>(
       'SELECT DISTINCT request_id, scorer_version, scorer FROM review_queue WHERE request_id IN {ids:Array(String)}',
-      { ids: ids.slice(i, i + 5000) },
+      { ids: chunk },
     )
     for (const r of rows) keys.set(`${r.scorer_version}\u0000${r.request_id}`, r.scorer)
   }

@@ -46,7 +46,11 @@ export function toStoreError(error: unknown, context?: string): StoreError {
   if (error instanceof StoreError) return error
   if (error instanceof DriftwatchError)
     return new StoreError(error.code, error.message, { retriable: error.retriable, cause: error })
-  const message = context ? `${context}: ${errorMessage(error)}` : errorMessage(error)
+  // A server's bare HTTP error (e.g. 400 for a URL past http_max_uri_size) has no body: say so.
+  const text =
+    errorMessage(error) ||
+    'ClickHouse answered an error without a message (a bare HTTP error status, e.g. 400 for a URL longer than the server allows)'
+  const message = context ? `${context}: ${text}` : text
   if (error instanceof ClickHouseError || hasNumericCode(error)) {
     const code = Number((error as { code: string | number }).code)
     const type = (error as { type?: string }).type ?? 'UNKNOWN'

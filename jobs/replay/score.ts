@@ -8,6 +8,7 @@
 import type { ScorersConfig } from '../../config/schema.ts'
 import { METRICS } from '../../metrics/registry.ts'
 import type { ScorerBudget } from '../../scoring/budget.ts'
+import { chunkIdsForUrl } from '../../store/id-chunks.ts'
 import type { Store } from '../../store/store.ts'
 import { clickhouseTime } from '../../store/time.ts'
 import {
@@ -191,11 +192,13 @@ export async function gradeRun(
 ): Promise<ModelScoringResult> {
   if (scorers.length === 0) return { scores: [], notes: [] }
   const ids = run.answers.filter((a) => a.case.original).map((a) => a.case.id)
-  const stored = ids.length
-    ? await store.query<{ request_id: string; scorer: string; metric: string; value: number }>(
+  const stored: { request_id: string; scorer: string; metric: string; value: number }[] = []
+  for (const chunk of chunkIdsForUrl(ids))
+    stored.push(
+      ...(await store.query<{ request_id: string; scorer: string; metric: string; value: number }>(
         RECORDED_SCORES_SQL,
-        { ids, versions: scorers.map((s) => s.adapter.scorerVersion) },
-      )
-    : []
+        { ids: chunk, versions: scorers.map((s) => s.adapter.scorerVersion) },
+      )),
+    )
   return scoreReplayAnswers(run, scorers, recordedScoresFrom(stored), { signal })
 }

@@ -26,6 +26,7 @@ import {
   type ShadowPair,
   shadowScorerVersion,
 } from '../../shadow/pair.ts'
+import { chunkIdsForUrl } from '../../store/id-chunks.ts'
 import type { Store } from '../../store/store.ts'
 import { clickhouseTime } from '../../store/time.ts'
 import { apiKeyFromEnv } from '../model-scorers.ts'
@@ -271,18 +272,16 @@ async function readJudged(
   store: Store,
   pairs: readonly ShadowPair[],
 ): Promise<Map<string, Map<string, JudgedSide>>> {
-  const ids = pairs.flatMap((p) => [p.shadow_id, p.production_id])
-  const rows = await store.query<{
-    request_id: string
-    scorer_version: string
-    metric: string
-    value: number
-  }>(
-    `SELECT request_id, scorer_version, metric, argMax(value, scored_at) AS value FROM scores
-     WHERE scorer = 'judge' AND metric IN ('helpfulness', 'hallucination') AND request_id IN {ids:Array(String)}
-     GROUP BY request_id, scorer_version, metric`,
-    { ids },
-  )
+  const rows: { request_id: string; scorer_version: string; metric: string; value: number }[] = []
+  for (const ids of chunkIdsForUrl(pairs.flatMap((p) => [p.shadow_id, p.production_id])))
+    rows.push(
+      ...(await store.query<{ request_id: string; scorer_version: string; metric: string; value: number }>(
+        `SELECT request_id, scorer_version, metric, argMax(value, scored_at) AS value FROM scores
+         WHERE scorer = 'judge' AND metric IN ('helpfulness', 'hallucination') AND request_id IN {ids:Array(String)}
+         GROUP BY request_id, scorer_version, metric`,
+        { ids },
+      )),
+    )
   const out = new Map<string, Map<string, JudgedSide>>()
   for (const r of rows) {
     const byVersion = out.get(r.request_id) ?? new Map<string, JudgedSide>()

@@ -2,7 +2,7 @@
 // process until its group has caught up, count what the store holds, and check the fault
 // tests' end condition (expectExactlyOnce).
 
-import type { Message } from 'kafkajs'
+import type { Kafka, Message } from 'kafkajs'
 import { expect } from 'vitest'
 import { parseConfig } from '../../config/load.ts'
 import type { Config } from '../../config/schema.ts'
@@ -70,6 +70,8 @@ export interface RunIngestOptions {
   config?: Config
   decoder?: MessageDecoder
   deadLetterTopic?: string
+  /** The Kafka client (default: one for `brokers`), e.g. one whose commits fail. */
+  kafka?: Kafka
   /** Give up after this long (the test then fails on its counts). */
   timeoutMs?: number
   /** Called once the consumer runs, e.g. to inject an outage. */
@@ -88,7 +90,8 @@ export async function startIngest(
   options: Omit<RunIngestOptions, 'whileRunning' | 'timeoutMs'>,
 ): Promise<StartedIngest> {
   const config = options.config ?? testConfig(options.brokers)
-  const kafka = createKafka({ config: config.kafka, brokers: options.brokers.split(','), log: testLog })
+  const kafka =
+    options.kafka ?? createKafka({ config: config.kafka, brokers: options.brokers.split(','), log: testLog })
   const consumer = new IngestConsumer({
     kafka,
     store: options.store,

@@ -5,9 +5,7 @@
 // skips none of the messages held open for the next chunk.
 import { type Kafka, KafkaJSError, type Message } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { IngestConsumer } from '../../consumers/ingest-consumer.ts'
-import { groupLag } from '../../consumers/lag.ts'
-import { createDecoder } from '../../contract/decode.ts'
+import type { IngestConsumer } from '../../consumers/ingest-consumer.ts'
 import { createKafka } from '../../lib/kafka-client.ts'
 import type { Store } from '../../store/store.ts'
 import {
@@ -17,10 +15,11 @@ import {
   produceJson,
   produceRaw,
   runIngestUntilCaughtUp,
+  startIngest,
   testConfig,
   testLog,
 } from '../helpers/ingest.ts'
-import { createTopic, getBrokers, testKafka, uniqueTopic } from '../helpers/kafka.ts'
+import { createTopic, getBrokers, uniqueTopic } from '../helpers/kafka.ts'
 import { createTestStore } from '../helpers/store.ts'
 
 let brokers: string
@@ -67,19 +66,6 @@ function failingCommits(kafka: Kafka, fail: () => Error | undefined): Kafka {
   })
 }
 
-async function untilCaughtUp(groupId: string, topic: string): Promise<void> {
-  const admin = testKafka(brokers).admin()
-  await admin.connect()
-  try {
-    for (const deadline = Date.now() + 120_000; Date.now() < deadline; await sleep(300)) {
-      const lag = await groupLag(admin, groupId, [topic])
-      if (lag.partitions.length > 0 && lag.total === 0) return
-    }
-  } finally {
-    await admin.disconnect()
-  }
-}
-
 /** Poison in every partition, first and last of each among them. */
 function poisonFor(partitions: number): Message[] {
   return Array.from({ length: partitions }, (_, partition) => [
@@ -113,20 +99,11 @@ describe('ingest: inserts in flight between fetches', () => {
       timeoutMs: 240_000,
       whileRunning: async (c) => {
         while (c.totals.stored < 8_000) await sleep(100)
-        second = new IngestConsumer({
-          kafka: createKafka({ config: config.kafka, brokers: brokers.split(','), log: testLog }),
-          store,
-          decoder: createDecoder({ maxMessageBytes: config.ingest.max_message_bytes }),
-          topics: [topic],
-          groupId,
-          deadLetterTopic: `${topic}.dlq`,
-          config: config.ingest,
-          log: testLog,
-        })
-        await second.start()
+        const joined = await startIngest({ brokers, store, topics: [topic], groupId, config })
+        second = joined.consumer
         const until = Date.now() + 60_000
         while (second.totals.chunks < 3 && Date.now() < until) await sleep(100)
-        await second.stop()
+        await joined.stop()
       },
     })
     // The second consumer really took partitions over, with inserts of the first in flight.
@@ -154,22 +131,14 @@ describe('ingest: inserts in flight between fetches', () => {
           : undefined,
     )
     const config = testConfig(brokers, { ingest: { batch_size: 1500 } })
-    const consumer = new IngestConsumer({
+    await runIngestUntilCaughtUp({
+      brokers,
       kafka,
       store: slowInserts(real, 20),
-      decoder: createDecoder({ maxMessageBytes: config.ingest.max_message_bytes }),
       topics: [topic],
       groupId: `${topic}.g`,
-      deadLetterTopic: `${topic}.dlq`,
-      config: config.ingest,
-      log: testLog,
+      config,
     })
-    await consumer.start()
-    try {
-      await untilCaughtUp(`${topic}.g`, topic)
-    } finally {
-      await consumer.stop()
-    }
     expect(commits).toBeGreaterThan(5)
     await expectExactlyOnce(real, { valid: N, poison: 0 })
   }, 180_000)
@@ -183,23 +152,15 @@ describe('ingest: inserts in flight between fetches', () => {
     await keepEveryCopy(real)
     stores.push(real)
     const config = testConfig(brokers, { ingest: { batch_size: 1500 } })
-    const make = (store: Store) =>
-      new IngestConsumer({
-        kafka: createKafka({ config: config.kafka, brokers: brokers.split(','), log: testLog }),
-        store,
-        decoder: createDecoder({ maxMessageBytes: config.ingest.max_message_bytes }),
-        topics: [topic],
-        groupId: `${topic}.g`,
-        deadLetterTopic: `${topic}.dlq`,
-        config: config.ingest,
-        log: testLog,
-      })
     // The 6th insert throws a programming error: not retried, kafkajs does not restart.
-    const crashing = make(
-      slowInserts(real, 50, (call) => (call === 6 ? new TypeError('injected bug') : undefined)),
-    )
-    await crashing.start()
-    const error = await crashing.failed
+    const crashing = await startIngest({
+      brokers,
+      store: slowInserts(real, 50, (call) => (call === 6 ? new TypeError('injected bug') : undefined)),
+      topics: [topic],
+      groupId: `${topic}.g`,
+      config,
+    })
+    const error = await crashing.consumer.failed
     expect(error.message).toContain('injected bug')
     await crashing.stop()
     const stored = (await countRows(real)).rows

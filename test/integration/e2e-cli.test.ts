@@ -117,6 +117,15 @@ async function pagedAlerts(setup: Setup): Promise<number> {
   return Number(row!.n)
 }
 
+// `status --format json` of each mode, for the comparison at the end. The synthetic traffic is
+// the same (seed 77, timestamps ending at "now", all inside status's one-hour window), so the
+// two stores must give the same answer but for when each rule state was written.
+const statusByMode = new Map<Mode, unknown>()
+
+function withoutUpdateTimes(status: { rules: { last_update?: unknown }[] }): unknown {
+  return { ...status, rules: status.rules.map(({ last_update: _, ...rule }) => rule) }
+}
+
 // e2e-cli runs ~17 s on the embedded store; the server variant runs the same body (the
 // harness adds its start-up and the HTTP round trips), well inside the CI budget, so both
 // run the whole flow rather than a cut-down one.
@@ -222,6 +231,7 @@ describe.each<[Mode]>([['embedded'], ['server (harness)']])('end to end from the
 
     const status = await runCli(['status', '--format', 'json'], env)
     expect(status.code, status.stderr).toBe(0)
+    statusByMode.set(mode, withoutUpdateTimes(JSON.parse(status.stdout)))
     const rules = JSON.parse(status.stdout).rules as { rule: string; status: string; model_version: string }[]
     expect(rules.filter((r) => r.status === 'firing').map((r) => `${r.rule}:${r.model_version}`)).toContain(
       'refusal-spike:v2',
@@ -283,5 +293,15 @@ describe.each<[Mode]>([['embedded'], ['server (harness)']])('end to end from the
       serve.child.kill('SIGTERM')
       await serve.done
     }
+  })
+})
+
+describe('end to end from the CLI, both stores', () => {
+  it('server mode reports traffic, rule states and exposure exactly as the embedded store does', () => {
+    expect([...statusByMode.keys()], 'both runs above must have reached status').toEqual([
+      'embedded',
+      'server (harness)',
+    ])
+    expect(statusByMode.get('server (harness)')).toEqual(statusByMode.get('embedded'))
   })
 })

@@ -279,6 +279,13 @@ describe.each<[Mode]>([['embedded'], ['server (harness)']])('end to end from the
     expect(table.stdout).toMatch(/latency_p99_ms[\s\S]*Rules \(\d+ configured\)[\s\S]*refusal-spike/)
     expect(table.stdout).toMatch(/Money at risk per day[\s\S]*delta_usd_per_day[\s\S]*v2\s.*customer_support/)
 
+    // An operator's typo: ClickHouse's message once, as driftwatch's own line. Over HTTP the
+    // client used to print the failed request first (settings, query id, a stack trace).
+    const typo = await runCli(['sql', 'SELEC count() FROM interactions'], env)
+    expect(typo.code).toBe(1)
+    expect(typo.stderr).toMatch(/^driftwatch: Syntax error/)
+    expect(typo.stderr).not.toMatch(/@clickhouse\/client|at .*\.ts:\d+/)
+
     const serve = startCli(['serve'], env)
     try {
       let verdict: { verdict: string; reason: string } | undefined

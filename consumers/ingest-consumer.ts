@@ -14,9 +14,15 @@
 // drops the second insert by its deduplication token.
 
 import { EventEmitter } from 'node:events'
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs'
+import kafkajs, {
+  type Consumer,
+  type EachBatchPayload,
+  type Kafka,
+  type KafkaMessage,
+  type Producer,
+} from 'kafkajs'
 import type { IngestConfig } from '../config/schema.ts'
-import { errorMessage, isRetriable } from '../lib/errors.ts'
+import { errorMessage, isProgrammingError, isRetriable } from '../lib/errors.ts'
 import { connectWithRetry } from '../lib/kafka-connect.ts'
 import type { Logger } from '../lib/log.ts'
 import { abortableSleep, backoffDelay } from '../lib/retry.ts'
@@ -166,6 +172,20 @@ export class IngestConsumer extends EventEmitter<{
         group: options.groupId,
       })
       this.fail(error)
+    })
+    // kafkajs handles a crash by disconnecting, then setting a timer that restarts the
+    // consumer, without looking whether stop() disconnected meanwhile (both share one
+    // disconnect promise). Such a consumer rejoins after stop(), holds partitions it never
+    // reads and keeps the process alive: disconnecting again once the timer is set clears it.
+    this.consumer.on(CRASH, ({ payload }) => {
+      if (payload.restart && this.stopping.signal.aborted)
+        setImmediate(() =>
+          this.consumer.disconnect().catch((error) =>
+            options.log.warn('Kafka consumer disconnect after a crash failed', {
+              error: errorMessage(error),
+            }),
+          ),
+        )
     })
     const retry = {
       what: 'ingest consumer',
@@ -324,7 +344,7 @@ export class IngestConsumer extends EventEmitter<{
     const outcome = await pending.outcome
     let result: IngestBatchResult | undefined
     if ('error' in outcome) {
-      if (!isRetriable(outcome.error)) throw outcome.error
+      if (isProgrammingError(outcome.error)) throw outcome.error
       const deps = { store: this.options.store, deadLetters: this.deadLetters }
       result = await this.withStoreRetry(payload, () => storeChunk(pending.encoded, deps), outcome.error)
       if (result === undefined) return false
@@ -397,13 +417,22 @@ export class IngestConsumer extends EventEmitter<{
   }
 
   private async commit(ref: { topic: string; partition: number }, lastOffset: string): Promise<void> {
-    await this.consumer.commitOffsets([{ ...ref, offset: nextOffset(lastOffset) }])
+    try {
+      await this.consumer.commitOffsets([{ ...ref, offset: nextOffset(lastOffset) }])
+    } catch (error) {
+      // kafkajs wraps a commit the group refused (this member dropped, e.g. after an insert
+      // longer than the session timeout) in a KafkaJSNonRetriableError, which, thrown on,
+      // ends the consumer for good. The protocol error inside is what kafkajs' own loop
+      // answers by rejoining the group: throw that (the chunk stays uncommitted).
+      throw rejoinError(error) ?? error
+    }
   }
 
   /**
-   * Runs `fn` until it succeeds. Retriable failures (ClickHouse or the registry down) are
-   * retried forever with capped backoff while heartbeating; returns undefined if the
-   * consumer stops or loses the partition meanwhile (nothing committed, nothing lost).
+   * Runs `fn` until it succeeds. Store failures (ClickHouse or the registry down, ClickHouse
+   * answering errors) are retried forever with capped backoff while heartbeating; returns
+   * undefined if the consumer stops or loses the partition meanwhile (nothing committed,
+   * nothing lost). Only programming errors are thrown.
    */
   private async withStoreRetry<T>(
     payload: EachBatchPayload,
@@ -423,23 +452,36 @@ export class IngestConsumer extends EventEmitter<{
         }
         return result
       } catch (error) {
-        if (!isRetriable(error)) throw error
+        // Thrown to kafkajs, an error it deems not retriable (a StoreError with retriable
+        // false, e.g. UNKNOWN_TABLE) ends the consumer for good. Waiting is always safe here
+        // (nothing uncommitted is lost), so such an error is retried too, at the longest
+        // delay and logged as an error: it may need an operator.
+        if (isProgrammingError(error)) throw error
+        const retriable = isRetriable(error)
         downSince ??= Date.now()
         this.totals.retries++
-        const delayMs = backoffDelay(attempt, {
-          initialMs: config.retry_initial_ms,
-          maxMs: config.retry_max_ms,
-        })
+        const delayMs = retriable
+          ? backoffDelay(attempt, { initialMs: config.retry_initial_ms, maxMs: config.retry_max_ms })
+          : config.retry_max_ms
         const fields = { error: errorMessage(error), attempt: attempt + 1, delayMs }
-        if (attempt === 0) log.warn('store unavailable, ingestion paused; retrying', fields)
+        if (!retriable) log.error('store error retrying may not fix, ingestion paused; retrying', fields)
+        else if (attempt === 0) log.warn('store unavailable, ingestion paused; retrying', fields)
         else log.debug('store still unavailable', fields)
         this.emit('storeUnavailable', fields)
         await abortableSleep(delayMs, this.stopping.signal)
         if (this.stopping.signal.aborted || !payload.isRunning() || payload.isStale()) return undefined
-        // A failed heartbeat means a rebalance is under way: isStale() ends this batch on the next turn.
-        await payload
-          .heartbeat()
-          .catch((error) => log.debug('heartbeat failed while retrying', { error: errorMessage(error) }))
+        // The group cannot rebalance while this batch runs: a member that went on retrying
+        // would hold up the others and, once dropped after the rebalance timeout, insert
+        // rows its partition's new owner may already have stored. So a heartbeat that says
+        // the group is rebalancing gives the chunk up (nothing of it is committed).
+        const rebalancing = await payload.heartbeat().then(
+          () => false,
+          (error: unknown) => {
+            log.debug('heartbeat failed while retrying', { error: errorMessage(error) })
+            return rejoinError(error) !== undefined
+          },
+        )
+        if (rebalancing) return undefined
       }
     }
   }
@@ -482,6 +524,20 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
   } finally {
     clearTimeout(timer)
   }
+}
+
+// kafkajs is CommonJS and builds its error exports by spreading: Node's ESM loader sees no
+// named export for them, so they are read off the default export.
+const { KafkaJSProtocolError } = kafkajs
+
+/** Kafka error codes that mean this member must rejoin: REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID. */
+const REBALANCE_CODES = new Set([27, 22, 25])
+
+/** The Kafka protocol error in `error`'s cause chain that means this member must rejoin, if any. */
+function rejoinError(error: unknown): Error | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++)
+    if (e instanceof KafkaJSProtocolError && REBALANCE_CODES.has(e.code)) return e
+  return undefined
 }
 
 function nextOffset(offset: string): string {

@@ -7,7 +7,14 @@ import { createDecoder } from '../../contract/decode.ts'
 import { createKafka } from '../../lib/kafka-client.ts'
 import { toStoreError } from '../../store/errors.ts'
 import type { Store } from '../../store/store.ts'
-import { countRows, produceJson, runIngestUntilCaughtUp, testConfig, testLog } from '../helpers/ingest.ts'
+import {
+  expectExactlyOnce,
+  keepEveryCopy,
+  produceJson,
+  runIngestUntilCaughtUp,
+  testConfig,
+  testLog,
+} from '../helpers/ingest.ts'
 import { createTopic, getBrokers, uniqueTopic } from '../helpers/kafka.ts'
 import { createTestStore } from '../helpers/store.ts'
 
@@ -25,6 +32,7 @@ afterAll(async () => {
 async function freshStore(): Promise<Store> {
   const store = await createTestStore()
   stores.push(store)
+  await keepEveryCopy(store)
   return store
 }
 
@@ -35,7 +43,7 @@ describe('ingest: exactly once into ClickHouse', () => {
     await produceJson(brokers, topic, N, { seed: 11 })
     const store = await freshStore()
     const consumer = await runIngestUntilCaughtUp({ brokers, store, topics: [topic], groupId: `${topic}.g` })
-    expect(await countRows(store)).toEqual({ rows: N, unique: N })
+    await expectExactlyOnce(store, { valid: N, poison: 0 })
     expect(consumer.totals).toMatchObject({ stored: N, poisoned: 0 })
     const perPartition = await store.query<{ p: number; n: number }>(
       'SELECT kafka_partition AS p, count() AS n FROM interactions GROUP BY p ORDER BY p',
@@ -81,7 +89,7 @@ describe('ingest: exactly once into ClickHouse', () => {
 
     // The restarted consumer reads from offset 0 again (nothing was committed).
     const consumer = await runIngestUntilCaughtUp({ brokers, store, topics: [topic], groupId: `${topic}.g` })
-    expect(await countRows(store)).toEqual({ rows: 3000, unique: 3000 })
+    await expectExactlyOnce(store, { valid: 3000, poison: 0 })
     expect(consumer.totals.skipped).toBe(2000)
     expect(consumer.totals.stored).toBe(1000)
   })
@@ -143,6 +151,6 @@ describe('ingest: exactly once into ClickHouse', () => {
     expect(storedWhenDown).toBeLessThan(N)
     expect(consumer.totals.retries).toBeGreaterThan(3)
     expect(recovered).toBeGreaterThan(0)
-    expect(await countRows(real)).toEqual({ rows: N, unique: N })
+    await expectExactlyOnce(real, { valid: N, poison: 0 })
   })
 })

@@ -40,7 +40,11 @@ export async function kafkaFor(ctx: AppContext, clientId?: string) {
 }
 
 export function openStore(ctx: AppContext): Promise<Store> {
-  return createStore(ctx.config.clickhouse, { cwd: ctx.io.cwd, readOnlyLimits: sqlLimits(ctx.config) })
+  return createStore(ctx.config.clickhouse, {
+    cwd: ctx.io.cwd,
+    readOnlyLimits: sqlLimits(ctx.config),
+    log: ctx.log.child({ component: 'store' }),
+  })
 }
 
 /** ClickHouse settings that bound every read-only (ad hoc) query: server.sql. */

@@ -10,6 +10,8 @@ import { finished } from 'node:stream/promises'
 import { type ClickHouseClient, type ClickHouseSettings, createClient } from '@clickhouse/client'
 import type { ClickHouseConfig } from '../config/schema.ts'
 import { errorMessage } from '../lib/errors.ts'
+import { createLogger, type Logger } from '../lib/log.ts'
+import { type ClientLogOptions, clientLogTo } from './client-log.ts'
 import { embeddedClusterError } from './cluster-ddl.ts'
 import { toStoreError } from './errors.ts'
 import { readInstanceFile, storeLockedError } from './instance.ts'
@@ -68,6 +70,8 @@ export interface CreateStoreOptions {
   cwd?: string
   /** Settings bounding every queryReadOnly (max_execution_time, max_memory_usage, ...): server.sql. */
   readOnlyLimits?: ClickHouseSettings
+  /** Where the ClickHouse client's own warnings and errors go, at debug (store/client-log.ts). */
+  log?: Logger
 }
 
 // 64-bit integers as JSON numbers, in one place: counts and offsets stay below 2^53.
@@ -81,10 +85,11 @@ export async function createStore(
   options: CreateStoreOptions = {},
 ): Promise<Store> {
   const limits = options.readOnlyLimits ?? {}
+  const log = clientLogTo(options.log ?? createLogger({ fields: { component: 'store' } }))
   if (config.cluster && !config.url) throw embeddedClusterError(config.cluster)
   return config.url
-    ? createServerStore(config, limits)
-    : createEmbeddedStore(config, options.cwd ?? process.cwd(), limits)
+    ? createServerStore(config, limits, log)
+    : createEmbeddedStore(config, options.cwd ?? process.cwd(), limits, log)
 }
 
 export function embeddedDataDir(config: ClickHouseConfig, cwd = process.cwd()): string {
@@ -98,6 +103,7 @@ async function createEmbeddedStore(
   config: ClickHouseConfig,
   cwd: string,
   limits: ClickHouseSettings,
+  log: ClientLogOptions,
 ): Promise<Store> {
   const dataDir = embeddedDataDir(config, cwd)
   mkdirSync(dataDir, { recursive: true })
@@ -124,7 +130,7 @@ async function createEmbeddedStore(
   }
   const connect = () => createChdbConnection({ path: dataDir })
   const open = (connection = connect()) =>
-    createClient({ connection, clickhouse_settings: COMMON_SETTINGS } as never) as ClickHouseClient
+    createClient({ connection, clickhouse_settings: COMMON_SETTINGS, log } as never) as ClickHouseClient
   const writerConnection = await lockAware(async () => connect())
   const writer = open(writerConnection)
   await lockAware(() => writer.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` }))
@@ -168,7 +174,11 @@ async function createEmbeddedStore(
   })
 }
 
-async function createServerStore(config: ClickHouseConfig, limits: ClickHouseSettings): Promise<Store> {
+async function createServerStore(
+  config: ClickHouseConfig,
+  limits: ClickHouseSettings,
+  log: ClientLogOptions,
+): Promise<Store> {
   const url = new URL(config.url!)
   const plain = {
     url: config.url!,
@@ -176,6 +186,7 @@ async function createServerStore(config: ClickHouseConfig, limits: ClickHouseSet
     password: config.password,
     request_timeout: config.request_timeout_ms,
     clickhouse_settings: COMMON_SETTINGS,
+    log,
   }
   // Inserts go gzip-compressed: ~1.2 KB JSON rows shrink ~4x on the wire.
   const base = { ...plain, compression: { request: true, response: true } }

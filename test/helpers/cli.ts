@@ -43,3 +43,10 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: stri
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<CliResult> {
   return startCli(args, env, cwd).done
 }
+
+/** Kills (SIGKILL) every child still running and waits for all of them: for afterAll. */
+export async function killAll(children: readonly Running[]): Promise<void> {
+  for (const c of children)
+    if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL')
+  await Promise.all(children.map((c) => c.done))
+}

@@ -3,10 +3,13 @@
 // every harness started here is killed on exit, so a failed test leaves no engine behind.
 
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client'
+import { getBrokers } from './kafka.ts'
+import { testDatabase } from './store.ts'
 
 const HARNESS = join(dirname(fileURLToPath(import.meta.url)), '..', 'harness', 'clickhouse-http-harness.ts')
 
@@ -79,5 +82,45 @@ export async function startHttpHarness(
       }
       running.delete(child)
     },
+  }
+}
+
+/** What a server-mode CLI test needs: its env, database and data folder, and a client on the harness. */
+export interface ServerModeCli {
+  env: Record<string, string>
+  database: string
+  dataDir: string
+  /** Reads what the CLI stored, straight from the harness (close it when done). */
+  client: ClickHouseClient
+}
+
+/**
+ * The environment for `driftwatch` commands in server mode against `harness`: a database of
+ * its own, a data folder of its own (for the instance file) holding `configYaml` as
+ * driftwatch.yaml, the shared broker, any free HTTP port.
+ */
+export function serverModeCli(
+  harness: RunningHarness,
+  name: string,
+  configYaml: string,
+  extraEnv: Record<string, string> = {},
+): ServerModeCli {
+  const database = testDatabase(name)
+  const dataDir = mkdtempSync(join(tmpdir(), `dw-${name}-`))
+  const configFile = join(dataDir, 'driftwatch.yaml')
+  writeFileSync(configFile, configYaml)
+  return {
+    database,
+    dataDir,
+    env: {
+      KAFKA_BROKERS: getBrokers(),
+      CLICKHOUSE_URL: harness.url,
+      CLICKHOUSE_DATABASE: database,
+      DRIFTWATCH_DATA_DIR: dataDir,
+      DRIFTWATCH_HTTP_PORT: '0',
+      DRIFTWATCH_CONFIG: configFile,
+      ...extraEnv,
+    },
+    client: createClient({ url: harness.url, database, log: { level: ClickHouseLogLevel.OFF } }),
   }
 }

@@ -135,20 +135,6 @@ export async function runIngestUntilCaughtUp(options: RunIngestOptions): Promise
   return ingest.consumer
 }
 
-/** Polls `check` every 100 ms until it is true; throws naming `what` after `ms` (the test then fails). */
-export async function until(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  ms = 120_000,
-): Promise<void> {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    if (await check()) return
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-}
-
 /**
  * Synthetic interactions produced batch after batch (request ids never repeat) until
  * stop(), each batch followed by `poisonPerBatch` messages that are not JSON.

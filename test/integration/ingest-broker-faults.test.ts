@@ -15,19 +15,22 @@ import { startCli } from '../helpers/cli.ts'
 import { cliSql, expectExactlyOnce, prepareCountedDataDir, produceJson } from '../helpers/ingest.ts'
 import { storedCount } from '../helpers/instance.ts'
 import { createTopic, uniqueTopic } from '../helpers/kafka.ts'
+import { until } from '../helpers/wait.ts'
 
 const BEFORE = 20_000
 const AFTER = 10_000
 let exited = () => false
 
-async function until(what: string, check: () => Promise<boolean> | boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    if (await check()) return
-    if (exited()) throw new Error(`ingest exited while waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`)
+/** until(), failing at once if the ingest process exited meanwhile. */
+function whileIngestRuns(what: string, check: () => Promise<boolean> | boolean, ms: number): Promise<void> {
+  return until(
+    what,
+    async () => {
+      if (exited()) throw new Error(`ingest exited while waiting for ${what}`)
+      return check()
+    },
+    ms,
+  )
 }
 
 describe('ingest: the broker is down at start and restarts mid-stream', () => {
@@ -58,7 +61,7 @@ describe('ingest: the broker is down at start and restarts mid-stream', () => {
     exited = () => ingest.child.exitCode !== null
     try {
       // No broker yet: ingest says so and keeps waiting instead of exiting.
-      await until(
+      await whileIngestRuns(
         'the unreachable-broker log line',
         () => /Kafka broker unreachable/.test(ingest.stderr()),
         30_000,
@@ -72,7 +75,7 @@ describe('ingest: the broker is down at start and restarts mid-stream', () => {
       await produceJson(brokers, topic, BEFORE, { seed: 31 })
 
       let url: string | undefined
-      await until(
+      await whileIngestRuns(
         'ingest to store its first rows',
         async () => {
           url ??= readInstanceFile(dataDir)?.url
@@ -88,7 +91,7 @@ describe('ingest: the broker is down at start and restarts mid-stream', () => {
       expect(again.brokers).toBe(brokers)
       await produceJson(brokers, topic, AFTER, { seed: 31 }, { from: BEFORE })
 
-      await until(
+      await whileIngestRuns(
         'every row to be stored',
         async () => (await storedCount(url!).catch(() => 0)) >= BEFORE + AFTER,
         180_000,

@@ -20,10 +20,10 @@ import {
   startIngest,
   startProducing,
   testConfig,
-  until,
 } from '../helpers/ingest.ts'
 import { createTopic, getBrokers, uniqueTopic } from '../helpers/kafka.ts'
 import { clientTimeout, createTestStore, faultyStore } from '../helpers/store.ts'
+import { until } from '../helpers/wait.ts'
 
 const PARTITIONS = 6
 

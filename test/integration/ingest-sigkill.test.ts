@@ -15,9 +15,10 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { readInstanceFile } from '../../store/instance.ts'
 import { runCli, startCli } from '../helpers/cli.ts'
-import { cliSql, expectExactlyOnce, prepareCountedDataDir, produceJson, until } from '../helpers/ingest.ts'
+import { cliSql, expectExactlyOnce, prepareCountedDataDir, produceJson } from '../helpers/ingest.ts'
 import { storedCount } from '../helpers/instance.ts'
 import { createTopic, getBrokers, testKafka, uniqueTopic } from '../helpers/kafka.ts'
+import { until } from '../helpers/wait.ts'
 
 const N = 40_000
 const LANDED_CHILD = join(dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'ingest-until-landed.ts')

@@ -15,7 +15,6 @@ import {
   startIngest,
   startProducing,
   testConfig,
-  until,
 } from '../helpers/ingest.ts'
 import { createTopic, getBrokers, uniqueTopic } from '../helpers/kafka.ts'
 import {
@@ -26,6 +25,7 @@ import {
   type StoreCall,
   type StoreFault,
 } from '../helpers/store.ts'
+import { until } from '../helpers/wait.ts'
 
 const stores: Store[] = []
 afterAll(async () => {

@@ -5,18 +5,15 @@
 // mid-stream;
 // the other takes its partitions over. Every valid row is stored exactly once (raw count,
 // not FINAL) and every poison message once in ingest_errors.
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client'
+import type { ClickHouseClient } from '@clickhouse/client'
 import { AssignerProtocol, type Message } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { groupLag } from '../../consumers/lag.ts'
-import { type Running, runCli, startCli } from '../helpers/cli.ts'
-import { type RunningHarness, startHttpHarness } from '../helpers/harness.ts'
+import { killAll, type Running, runCli, startCli } from '../helpers/cli.ts'
+import { type RunningHarness, serverModeCli, startHttpHarness } from '../helpers/harness.ts'
 import { produceRaw } from '../helpers/ingest.ts'
 import { createTopic, getBrokers, testKafka, uniqueTopic } from '../helpers/kafka.ts'
-import { testDatabase } from '../helpers/store.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 const N = 60_000
 const PARTITIONS = 4
@@ -30,22 +27,10 @@ beforeAll(async () => {
   harness = await startHttpHarness()
 })
 afterAll(async () => {
-  for (const c of children)
-    if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL')
-  await Promise.all(children.map((c) => c.done))
+  await killAll(children)
   await client?.close()
   await harness?.stop()
 })
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => undefined)
-    if (value !== undefined) return value
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
 
 async function scalar(sql: string): Promise<number> {
   const result = await client.query({ query: sql, format: 'JSONEachRow' })
@@ -58,7 +43,6 @@ describe('server mode: two ingest processes, one killed', () => {
     const brokers = getBrokers()
     const topic = uniqueTopic('server-ingest')
     const group = `${topic}.g`
-    const database = testDatabase('srv')
     await createTopic(brokers, topic, PARTITIONS)
     await createTopic(brokers, `${topic}.dlq`, 1)
     // Poison first in every partition, then valid traffic spread over all partitions.
@@ -72,19 +56,10 @@ describe('server mode: two ingest processes, one killed', () => {
         })
     await produceRaw(brokers, topic, poison)
 
-    const dataDir = mkdtempSync(join(tmpdir(), 'dw-server-ingest-'))
-    const configFile = join(dataDir, 'driftwatch.yaml')
     // A killed member holds its partitions until its session times out: keep that short.
-    writeFileSync(configFile, 'ingest:\n  session_timeout_ms: 8000\n')
-    const env = {
-      KAFKA_BROKERS: brokers,
-      CLICKHOUSE_URL: harness.url,
-      CLICKHOUSE_DATABASE: database,
-      DRIFTWATCH_DATA_DIR: dataDir,
-      DRIFTWATCH_HTTP_PORT: '0',
-      DRIFTWATCH_CONFIG: configFile,
-    }
-    client = createClient({ url: harness.url, database, log: { level: ClickHouseLogLevel.OFF } })
+    const cli = serverModeCli(harness, 'srv', 'ingest:\n  session_timeout_ms: 8000\n')
+    const { env } = cli
+    client = cli.client
 
     const migrated = await runCli(['migrate'], env)
     expect(migrated.code, migrated.stderr).toBe(0)
@@ -109,8 +84,11 @@ describe('server mode: two ingest processes, one killed', () => {
           return (assignment?.assignment[topic]?.length ?? 0) > 0
         }).length
       }
-      await waitFor('both consumers owning partitions', 120_000, async () =>
-        (await owners()) === 2 ? true : undefined,
+      await waitFor(
+        'both consumers owning partitions',
+        120_000,
+        async () => ((await owners()) === 2 ? true : undefined),
+        50,
       )
 
       // Then the valid traffic, at a fixed rate (20 s), so the kill falls mid-stream however
@@ -120,10 +98,15 @@ describe('server mode: two ingest processes, one killed', () => {
         env,
       )
       children.push(producer)
-      const storedAtKill = await waitFor('rows flowing', 120_000, async () => {
-        const n = await scalar('SELECT count() AS v FROM interactions')
-        return n >= 5_000 ? n : undefined
-      })
+      const storedAtKill = await waitFor(
+        'rows flowing',
+        120_000,
+        async () => {
+          const n = await scalar('SELECT count() AS v FROM interactions')
+          return n >= 5_000 ? n : undefined
+        },
+        50,
+      )
       const producing = producer.child.exitCode === null
       a.child.kill('SIGKILL')
       expect((await a.done).signal).toBe('SIGKILL')

@@ -2,15 +2,11 @@
 // processes share one store. Only the job-lease holder runs scheduled jobs (job_runs rows carry
 // the pid), never both in the same schedule slot; when the holder is killed with SIGKILL the
 // other takes the lease over once it expires and runs them from then on.
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client'
+import type { ClickHouseClient } from '@clickhouse/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Running, runCli, startCli } from '../helpers/cli.ts'
-import { type RunningHarness, startHttpHarness } from '../helpers/harness.ts'
-import { getBrokers } from '../helpers/kafka.ts'
-import { testDatabase } from '../helpers/store.ts'
+import { killAll, type Running, runCli, startCli } from '../helpers/cli.ts'
+import { type RunningHarness, serverModeCli, startHttpHarness } from '../helpers/harness.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 let harness: RunningHarness
 let client: ClickHouseClient
@@ -20,9 +16,7 @@ beforeAll(async () => {
   harness = await startHttpHarness()
 })
 afterAll(async () => {
-  for (const c of children)
-    if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL')
-  await Promise.all(children.map((c) => c.done))
+  await killAll(children)
   await client?.close()
   await harness?.stop()
 })
@@ -44,33 +38,17 @@ async function scheduledRuns(): Promise<Run[]> {
   return (await result.json()) as Run[]
 }
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => undefined)
-    if (value !== undefined) return value
-    await new Promise((r) => setTimeout(r, 250))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
-
 describe('server mode: two job runners', () => {
   it('runs scheduled jobs in the lease holder only, and in the other runner once the holder is killed', async () => {
-    const database = testDatabase('srvjobs')
-    const dataDir = mkdtempSync(join(tmpdir(), 'dw-server-jobs-'))
-    const configFile = join(dataDir, 'driftwatch.yaml')
     // refusal every 2 s (6-field cron); a short lease so a killed holder is replaced in ~12 s.
-    writeFileSync(configFile, "jobs:\n  lease_ttl_ms: 9000\n  schedule:\n    refusal: '*/2 * * * * *'\n")
-    const env = {
-      KAFKA_BROKERS: getBrokers(),
-      CLICKHOUSE_URL: harness.url,
-      CLICKHOUSE_DATABASE: database,
-      DRIFTWATCH_DATA_DIR: dataDir,
-      DRIFTWATCH_HTTP_PORT: '0',
-      DRIFTWATCH_CONFIG: configFile,
-      DRIFTWATCH_LOG_LEVEL: 'info',
-    }
-    client = createClient({ url: harness.url, database, log: { level: ClickHouseLogLevel.OFF } })
+    const cli = serverModeCli(
+      harness,
+      'srvjobs',
+      "jobs:\n  lease_ttl_ms: 9000\n  schedule:\n    refusal: '*/2 * * * * *'\n",
+      { DRIFTWATCH_LOG_LEVEL: 'info' },
+    )
+    const { env } = cli
+    client = cli.client
     const migrated = await runCli(['migrate'], env)
     expect(migrated.code, migrated.stderr).toBe(0)
 
@@ -79,10 +57,15 @@ describe('server mode: two job runners', () => {
     const pids = runners.map((r) => r.child.pid!)
 
     // Both run; scheduled runs pile up, every one of them in the same process.
-    const before = await waitFor('three scheduled runs', 60_000, async () => {
-      const runs = await scheduledRuns()
-      return runs.length >= 3 ? runs : undefined
-    })
+    const before = await waitFor(
+      'three scheduled runs',
+      60_000,
+      async () => {
+        const runs = await scheduledRuns()
+        return runs.length >= 3 ? runs : undefined
+      },
+      250,
+    )
     const holderPid = before[0]!.pid
     expect(pids).toContain(holderPid)
     const holder = runners[pids.indexOf(holderPid)]!
@@ -91,8 +74,11 @@ describe('server mode: two job runners', () => {
     expect(new Set(before.map((r) => r.pid))).toEqual(new Set([holderPid]))
     expect(holder.stderr()).toMatch(/job lease acquired/)
     // The other may have started later (start-up under load): it says it waits once it runs.
-    await waitFor('the other runner waiting for the lease', 60_000, async () =>
-      /job lease held by another process/.test(other.stderr()) ? true : undefined,
+    await waitFor(
+      'the other runner waiting for the lease',
+      60_000,
+      async () => (/job lease held by another process/.test(other.stderr()) ? true : undefined),
+      250,
     )
     expect(other.stderr()).not.toMatch(/job lease acquired/)
     expect(new Set((await scheduledRuns()).map((r) => r.pid))).toEqual(new Set([holderPid]))
@@ -102,10 +88,15 @@ describe('server mode: two job runners', () => {
     const killedRuns = (await scheduledRuns()).filter((r) => r.pid === holderPid).length
 
     // The survivor claims the expired lease and runs the schedule from then on.
-    const after = await waitFor('three scheduled runs by the survivor', 60_000, async () => {
-      const runs = await scheduledRuns()
-      return runs.filter((r) => r.pid === other.child.pid).length >= 3 ? runs : undefined
-    })
+    const after = await waitFor(
+      'three scheduled runs by the survivor',
+      60_000,
+      async () => {
+        const runs = await scheduledRuns()
+        return runs.filter((r) => r.pid === other.child.pid).length >= 3 ? runs : undefined
+      },
+      250,
+    )
     expect(other.stderr()).toMatch(/job lease acquired/)
     expect(after.filter((r) => r.pid === holderPid)).toHaveLength(killedRuns)
     // Whatever the killed holder left running was closed when the lease was taken over.

@@ -2,15 +2,9 @@
 // @clickhouse/client sends query parameters in the URL. A scoring batch's request ids are such
 // a parameter; long (up to 128 characters, any script) ids in a default-sized batch must not
 // push a query past the limit. Runs `driftwatch jobs run refusal` against the HTTP test harness.
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { ClickHouseLogLevel, createClient } from '@clickhouse/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../helpers/cli.ts'
-import { type RunningHarness, startHttpHarness } from '../helpers/harness.ts'
-import { getBrokers } from '../helpers/kafka.ts'
-import { testDatabase } from '../helpers/store.ts'
+import { type RunningHarness, serverModeCli, startHttpHarness } from '../helpers/harness.ts'
 
 const ROWS = 1_500
 
@@ -24,20 +18,8 @@ afterAll(async () => {
 
 describe('server mode: scoring batches of long request ids', () => {
   it('scores every row when the batch ids would take a URL past 1 MiB in one query', async () => {
-    const database = testDatabase('srvscore')
-    const dataDir = mkdtempSync(join(tmpdir(), 'dw-server-scoring-'))
-    const configFile = join(dataDir, 'driftwatch.yaml')
-    writeFileSync(configFile, 'jobs:\n  settle_seconds: 0\n')
-    const env = {
-      KAFKA_BROKERS: getBrokers(),
-      CLICKHOUSE_URL: harness.url,
-      CLICKHOUSE_DATABASE: database,
-      DRIFTWATCH_DATA_DIR: dataDir,
-      DRIFTWATCH_HTTP_PORT: '0',
-      DRIFTWATCH_CONFIG: configFile,
-    }
+    const { env, client } = serverModeCli(harness, 'srvscore', 'jobs:\n  settle_seconds: 0\n')
     expect((await runCli(['migrate'], env)).code).toBe(0)
-    const client = createClient({ url: harness.url, database, log: { level: ClickHouseLogLevel.OFF } })
     try {
       // 124-character ids of a two-byte letter: ~750 bytes each once URL-encoded.
       await client.command({

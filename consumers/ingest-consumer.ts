@@ -112,6 +112,8 @@ export class IngestConsumer extends EventEmitter<{
   private readonly consumer: Consumer
   private readonly producer: Producer
   private readonly deadLetters: DeadLetterSink
+  /** What storeChunk writes to: the store and the dead-letter topic. */
+  private readonly sinks: { store: Store; deadLetters: DeadLetterSink }
   /** Per partition; a gap in offsets means a seek or rebalance: re-check what is stored. */
   private readonly flows = new Map<string, PartitionFlow>()
   private readonly stopping = new AbortController()
@@ -146,6 +148,7 @@ export class IngestConsumer extends EventEmitter<{
         await this.producer.send({ topic: options.deadLetterTopic, messages, acks: -1 })
       },
     }
+    this.sinks = { store: options.store, deadLetters: this.deadLetters }
   }
 
   /** True between joining the consumer group and a rebalance, stop or crash (readiness). */
@@ -165,27 +168,28 @@ export class IngestConsumer extends EventEmitter<{
       })
     }
     this.consumer.on(CRASH, ({ payload }) => {
-      if (payload.restart || !this.running) return
+      if (payload.restart) {
+        // kafkajs handles a crash by disconnecting, then setting a timer that restarts the
+        // consumer, without looking whether stop() disconnected meanwhile (both share one
+        // disconnect promise). Such a consumer rejoins after stop(), holds partitions it never
+        // reads and keeps the process alive: disconnecting again once the timer is set clears it.
+        if (this.stopping.signal.aborted)
+          setImmediate(() =>
+            this.consumer.disconnect().catch((error) =>
+              options.log.warn('Kafka consumer disconnect after a crash failed', {
+                error: errorMessage(error),
+              }),
+            ),
+          )
+        return
+      }
+      if (!this.running) return
       const error = payload.error instanceof Error ? payload.error : new Error(String(payload.error))
       options.log.error('ingest consumer crashed and kafkajs will not restart it', {
         error: errorMessage(error),
         group: options.groupId,
       })
       this.fail(error)
-    })
-    // kafkajs handles a crash by disconnecting, then setting a timer that restarts the
-    // consumer, without looking whether stop() disconnected meanwhile (both share one
-    // disconnect promise). Such a consumer rejoins after stop(), holds partitions it never
-    // reads and keeps the process alive: disconnecting again once the timer is set clears it.
-    this.consumer.on(CRASH, ({ payload }) => {
-      if (payload.restart && this.stopping.signal.aborted)
-        setImmediate(() =>
-          this.consumer.disconnect().catch((error) =>
-            options.log.warn('Kafka consumer disconnect after a crash failed', {
-              error: errorMessage(error),
-            }),
-          ),
-        )
     })
     const retry = {
       what: 'ingest consumer',
@@ -318,7 +322,6 @@ export class IngestConsumer extends EventEmitter<{
     // this.running: a consumer kafkajs restarts after stop() gave up on its disconnect must
     // not insert into a store that is already closed.
     if (!this.running || !payload.isRunning() || payload.isStale()) return false
-    const deps = { store: this.options.store, deadLetters: this.deadLetters }
     flow.pending = {
       encoded,
       lastOffset: messages[messages.length - 1]!.offset,
@@ -326,7 +329,7 @@ export class IngestConsumer extends EventEmitter<{
       begun,
       recorded: false,
       bytes: messages.reduce((sum, m) => sum + (m.value?.length ?? 0), 0),
-      outcome: storeChunk(encoded, deps).then(
+      outcome: storeChunk(encoded, this.sinks).then(
         (result) => ({ result }),
         (error: unknown) => ({ error }),
       ),
@@ -345,8 +348,11 @@ export class IngestConsumer extends EventEmitter<{
     let result: IngestBatchResult | undefined
     if ('error' in outcome) {
       if (isProgrammingError(outcome.error)) throw outcome.error
-      const deps = { store: this.options.store, deadLetters: this.deadLetters }
-      result = await this.withStoreRetry(payload, () => storeChunk(pending.encoded, deps), outcome.error)
+      result = await this.withStoreRetry(
+        payload,
+        () => storeChunk(pending.encoded, this.sinks),
+        outcome.error,
+      )
       if (result === undefined) return false
     } else result = outcome.result
     flow.pending = undefined
@@ -356,27 +362,29 @@ export class IngestConsumer extends EventEmitter<{
     return true
   }
 
-  /** Lets an insert in flight finish, counting it if it stored; nothing is committed. */
-  private async settleQuietly(flow: PartitionFlow): Promise<void> {
+  /**
+   * Lets the flow's insert in flight finish, counting it if it stored; nothing is committed.
+   * Returns the chunk if it was stored.
+   */
+  private async settleQuietly(flow: PartitionFlow): Promise<PendingChunk | undefined> {
     const pending = flow.pending
-    if (!pending) return
+    if (!pending) return undefined
     flow.pending = undefined
     const outcome = await pending.outcome
-    if ('result' in outcome) this.record(flow, pending, outcome.result)
+    if (!('result' in outcome)) return undefined
+    this.record(flow, pending, outcome.result)
+    return pending
   }
 
   /** On stop: every insert in flight finishes; the stored ones are committed if the broker lets us. */
   private async commitSettled(): Promise<void> {
     await Promise.all(
       [...this.flows.values()].map(async (flow) => {
-        const pending = flow.pending
-        if (!pending) return
-        flow.pending = undefined
+        if (!flow.pending) return
         flow.broken = true
-        const outcome = await pending.outcome
-        if (!('result' in outcome)) return
-        this.record(flow, pending, outcome.result)
-        await this.commit(flow.ref, pending.lastOffset).catch((error) =>
+        const stored = await this.settleQuietly(flow)
+        if (!stored) return
+        await this.commit(flow.ref, stored.lastOffset).catch((error) =>
           this.options.log.debug('commit on stop failed; the chunk is re-read and skipped', {
             error: errorMessage(error),
           }),

@@ -4,7 +4,9 @@
 // poison message (dead-letter topic and ingest_errors). Calling it again with the same
 // messages stores nothing twice: rows already in ClickHouse are skipped by offset, and a
 // retried insert carries the same deduplication token. The caller commits offsets only
-// after this returns.
+// after this returns. Two halves: encodeChunk (decode, validate, write lines; done before it
+// returns for plain JSON) and storeChunk (the inserts), so the consumer can encode the next
+// chunk while the previous one's insert runs; ingestBatch is the two in a row.
 //
 // Memory: a plain-JSON message is decoded, encoded and dropped before the next one is
 // looked at, so its parsed object dies in the young generation; what the chunk keeps until
